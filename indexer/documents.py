@@ -1,0 +1,98 @@
+"""Elasticsearch documents of the index format: products and brand keywords.
+
+The analysed `*_tokens` fields are what the keyword leg searches; the raw fields are what the API
+returns. Query-side code analyses query text with the same `indexer.analysis` functions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from indexer.analysis import analyzed, analyzed_cjk, normalize
+from indexer.models import BrandKeyword, Product
+
+SUGGEST_WEIGHT_MAX = 1_000_000
+"""Completion weights are ints; sales beyond this add nothing to the suggestion order."""
+
+TOKENS_MAX_CHARS = 4000
+"""Long descriptions add index size but little ranking signal beyond their opening."""
+
+VECTOR_DECIMALS = 6
+"""float32 holds ~7 significant digits; 6 decimals keep cosines exact to 1e-6 at half the JSON."""
+
+
+def all_titles(product: Product) -> list[str]:
+    """The primary title then each extra-language title, without repeats."""
+    titles = [product.title]
+    titles += [t for t in product.titles.values() if t != product.title]
+    return titles
+
+
+def product_doc(product: Product, vector: np.ndarray | None, indexed_at: datetime) -> dict[str, Any]:
+    """The ES document of a product (its `_id` is `product.id`)."""
+    titles = " ".join(all_titles(product))
+    doc: dict[str, Any] = {
+        "id": product.id,
+        "title": product.title,
+        "title_lang": product.title_lang,
+        "titles": dict(product.titles),
+        "title_en": product.title_en,
+        "title_zh": product.title_zh,
+        "title_tokens": analyzed(titles),
+        "title_cjk": analyzed_cjk(titles),
+        "brand": product.brand,
+        "brand_tokens": analyzed(product.brand or ""),
+        "category": list(product.category),
+        "category_leaf": product.category[-1] if product.category else None,
+        "category_tokens": analyzed(" ".join(product.category)),
+        "color": product.color,
+        "color_tokens": analyzed(product.color or ""),
+        "attributes": dict(product.attributes),
+        "attribute_tokens": analyzed(" ".join(f"{k} {v}" for k, v in product.attributes.items())),
+        "bullets": list(product.bullets),
+        "bullet_tokens": analyzed(" ".join(product.bullets)[:TOKENS_MAX_CHARS]),
+        "description": product.description,
+        "description_tokens": analyzed((product.description or "")[:TOKENS_MAX_CHARS]),
+        "price": product.price,
+        "sales": product.sales,
+        "rating": product.rating,
+        "rating_count": product.rating_count,
+        "shop": product.shop,
+        "status": product.status,
+        "image": product.image,
+        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
+        "indexed_at": indexed_at.isoformat(),
+        "extra": dict(product.extra),
+        "has_vector": vector is not None,
+        "suggest": {
+            "input": [t[:60] for t in all_titles(product)] + ([product.brand] if product.brand else []),
+            "weight": min(product.sales or 0, SUGGEST_WEIGHT_MAX),
+        },
+    }
+    if vector is not None:
+        doc["embedding"] = np.round(vector.astype(np.float64), VECTOR_DECIMALS).tolist()
+    return doc
+
+
+def brand_keyword_doc(kw: BrandKeyword, indexed_at: datetime) -> dict[str, Any]:
+    """The ES document of a brand keyword (its `_id` is `kw.id`)."""
+    return {
+        "id": kw.id,
+        "keyword": kw.keyword,
+        "keyword_norm": normalize(kw.keyword),
+        "keyword_tokens": analyzed(kw.keyword),
+        "aliases": list(kw.aliases),
+        "aliases_norm": [normalize(a) for a in kw.aliases],
+        "brand_id": kw.brand_id,
+        "brand": kw.brand,
+        "priority": kw.priority,
+        "active_from": kw.active_from.isoformat() if kw.active_from else None,
+        "active_to": kw.active_to.isoformat() if kw.active_to else None,
+        "landing_products": list(kw.landing_products),
+        "landing_categories": list(kw.landing_categories),
+        "match": kw.match,
+        "indexed_at": indexed_at.isoformat(),
+    }

@@ -1,0 +1,53 @@
+"""The Elasticsearch client and the one boundary where its exceptions become ours."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from elasticsearch import ApiError, Elasticsearch, TransportError
+
+from indexer.config import Settings
+from indexer.errors import EngineError
+
+RETRY_STATUSES = (429, 502, 503, 504)
+"""Overload and restart answers worth retrying with backoff; anything else is a real error."""
+
+
+def make_client(settings: Settings) -> Elasticsearch:
+    """A client for `settings.es_url`; creating it opens no connection."""
+    return Elasticsearch(
+        settings.es_url,
+        api_key=settings.es_api_key,
+        request_timeout=settings.request_timeout_s,
+        retry_on_status=RETRY_STATUSES,
+        retry_on_timeout=True,
+        max_retries=3,
+    )
+
+
+@contextmanager
+def engine_errors(what: str) -> Iterator[None]:
+    """Translate client exceptions raised while doing `what` into EngineError."""
+    try:
+        yield
+    except ApiError as exc:
+        reason = exc.message
+        body = exc.body if isinstance(exc.body, dict) else {}
+        error = body.get("error")
+        if isinstance(error, dict):
+            reason = f"{error.get('type')}: {error.get('reason')}"
+        raise EngineError(f"{what} failed: HTTP {exc.meta.status} {reason}") from exc
+    except TransportError as exc:
+        raise EngineError(f"{what} failed: Elasticsearch unreachable ({exc.message})") from exc
+
+
+def ping(es: Elasticsearch) -> str:
+    """Cluster health status ('green'/'yellow'/'red'); works on every distribution.
+
+    Raises:
+        EngineError: the cluster cannot be reached.
+
+    """
+    with engine_errors("cluster health"):
+        return str(es.cluster.health(timeout="5s")["status"])

@@ -1,0 +1,43 @@
+"""Checks a built version must pass before its alias moves."""
+
+from __future__ import annotations
+
+from elasticsearch import Elasticsearch, helpers
+
+from indexer.errors import VerificationError
+from indexer.es import engine_errors
+from indexer.vectors import VectorIndex
+
+SMOKE_QUERIES = 3
+"""Titles of stored products searched back; each must find its own product."""
+
+
+def verify_products(es: Elasticsearch, index: str, vectors: VectorIndex, *, expected: int) -> None:
+    """ES count = accepted rows, ES ids with vectors = FAISS ids, and smoke queries find products.
+
+    Raises:
+        VerificationError: naming the first check that failed and by how much.
+
+    """
+    with engine_errors(f"verifying {index}"):
+        es.indices.refresh(index=index)
+        count = int(es.count(index=index)["count"])
+        if count != expected:
+            raise VerificationError(f"{index} holds {count} documents, expected {expected}")
+        es_ids = {hit["_id"] for hit in helpers.scan(
+            es, index=index, query={"query": {"term": {"has_vector": True}}}, _source=False, size=5000)}
+        faiss_ids = set(vectors.ids)
+        if es_ids != faiss_ids:
+            missing, extra = len(es_ids - faiss_ids), len(faiss_ids - es_ids)
+            raise VerificationError(
+                f"vector ids disagree: {missing} in ES but not FAISS, {extra} in FAISS but not ES")
+        sample = es.search(index=index, size=SMOKE_QUERIES, _source=["title_tokens"],
+                           query={"match_all": {}})["hits"]["hits"]
+        for hit in sample:
+            tokens = hit["_source"].get("title_tokens") or ""
+            if not tokens:
+                continue
+            found = es.search(index=index, size=10, _source=False,
+                              query={"match": {"title_tokens": tokens}})["hits"]["hits"]
+            if hit["_id"] not in {h["_id"] for h in found}:
+                raise VerificationError(f"smoke query for {hit['_id']} did not find it in {index}")
