@@ -55,7 +55,7 @@ class BuildOptions:
     brand_keywords: tuple[Path, ...] = ()
     max_reject_ratio: float = 0.05
     allow_failures: int = 0
-    reject_report: Path | None = None
+    reject_dir: Path | None = None
     batch_size: int = 256
     progress: bool = True
 
@@ -216,8 +216,8 @@ def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bu
         ids, matrix = _load_products(es, embedder, settings, options, products_index, product_log, report)
         report.rows, report.accepted = product_log.rows, product_log.accepted
         report.rejects = list(product_log.rejects)
-        if options.reject_report and product_log.rejects:
-            report.reject_report = product_log.write(options.reject_report)
+        if options.reject_dir and product_log.rejects:
+            report.reject_report = product_log.write(options.reject_dir / f"{products_index}-rejects.jsonl")
         _check_rejects(product_log, options, "product")
         if len(report.failures) > options.allow_failures:
             first = report.failures[0]

@@ -80,6 +80,9 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
 
         torch.set_num_threads(torch_threads)
         path = resolve_model(model)
@@ -98,10 +101,11 @@ class SentenceTransformerEmbedder:
         self.model_id: str = model if model == DEFAULT_MODEL else Path(model).name or model
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> SentenceTransformerEmbedder:
-        """The configured model."""
+    def from_settings(cls, settings: Settings, *, for_queries: bool = False) -> SentenceTransformerEmbedder:
+        """The configured model, thread-capped for batch indexing or for single queries."""
+        threads = settings.query_torch_threads if for_queries else settings.torch_threads
         return cls(settings.model, languages=settings.model_languages,
-                   torch_threads=settings.torch_threads, batch_size=settings.embed_batch_size)
+                   torch_threads=threads, batch_size=settings.embed_batch_size)
 
     def readable(self, text: str) -> str:
         """The part of `text` this model can read ('' when none)."""

@@ -37,6 +37,9 @@ def engine_errors(what: str) -> Iterator[None]:
         error = body.get("error")
         if isinstance(error, dict):
             reason = f"{error.get('type')}: {error.get('reason')}"
+            cause = error.get("caused_by")
+            if isinstance(cause, dict):
+                reason += f" (caused by {cause.get('type')}: {cause.get('reason')})"
         raise EngineError(f"{what} failed: HTTP {exc.meta.status} {reason}") from exc
     except TransportError as exc:
         raise EngineError(f"{what} failed: Elasticsearch unreachable ({exc.message})") from exc

@@ -1,0 +1,56 @@
+"""Errors of the search API and their JSON form.
+
+    ApiError                 every error answered as JSON {"error": {code, message, field}}
+    ├── InvalidParameter     400: a request field is missing or out of range (names the field)
+    ├── NotFound             404
+    └── Unavailable          503: nothing could answer (all legs failed, no index yet)
+
+Foreign errors (Elasticsearch, FAISS) are translated where they happen; anything else becomes a
+500 `internal_error` without a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error with a stable code, an HTTP status and optionally the offending field."""
+
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the response."""
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field:
+            error["field"] = self.field
+        return {"error": error}
+
+
+class InvalidParameter(ApiError):
+    """A request field is missing, malformed or out of range."""
+
+    status = 400
+    code = "invalid_parameter"
+
+
+class NotFound(ApiError):
+    """No such resource."""
+
+    status = 404
+    code = "not_found"
+
+
+class Unavailable(ApiError):
+    """The service cannot answer right now (no live index, engine down)."""
+
+    status = 503
+    code = "unavailable"

@@ -1,0 +1,128 @@
+"""Hybrid search: keyword and semantic legs run concurrently, fused by RRF, then hydrated.
+
+The keyword leg waits on Elasticsearch in a pool thread while the request thread encodes the
+query and searches FAISS, so a hybrid query costs about max(keyword, encode + ANN), not the sum.
+Both legs read the same concrete index version (the one the vector replica loaded), so their ids
+always agree even while an alias swap is in progress.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from indexer.errors import IndexerError
+from search_api import keyword, semantic
+from search_api.errors import Unavailable
+from search_api.fusion import rrf
+from search_api.hydrate import display, eligible
+from search_api.keyword import LegResult
+from search_api.params import SearchRequest
+from search_api.runtime import Runtime
+
+SORT_KEYS = {
+    "price_asc": ("price", False),
+    "price_desc": ("price", True),
+    "sales": ("sales", True),
+    "rating": ("rating", True),
+}
+
+
+def _sorted(ids: list[str], docs: dict[str, dict[str, Any]], sort: str) -> list[str]:
+    """Re-order relevant candidates by a field; missing values go last, relevance breaks ties."""
+    if sort == "relevance":
+        return ids
+    field, descending = SORT_KEYS[sort]
+    present = [i for i in ids if docs[i].get(field) is not None]
+    missing = [i for i in ids if docs[i].get(field) is None]
+    present.sort(key=lambda i: docs[i][field], reverse=descending)  # stable: keeps relevance order
+    return present + missing
+
+
+def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
+    """Answer one search request with results and meta (see API.md).
+
+    Raises:
+        Unavailable: no live index, or every requested leg failed.
+
+    """
+    started = time.perf_counter()
+    settings = rt.settings
+    try:
+        live = rt.replica.current()
+    except IndexerError as exc:
+        raise Unavailable(f"search index unavailable: {exc}") from exc
+    if live is None:
+        raise Unavailable(f"no live index behind alias {settings.products_alias}; run `indexer build`")
+    depth = req.offset + req.size
+    legs: dict[str, str] = {}
+    results: dict[str, LegResult] = {}
+
+    future = None
+    if req.mode in ("hybrid", "keyword"):
+        size = max(settings.keyword_candidates, depth)
+        future = rt.pool.submit(keyword.search, rt.es, live.index, req, size=size)
+    if req.mode in ("hybrid", "semantic"):
+        if live.vectors is None:
+            legs["semantic"] = f"failed: {live.error}"
+        else:
+            try:
+                leg, status = semantic.search(rt.embedder, live.vectors, req.q,
+                                              size=max(settings.semantic_candidates, depth))
+            except Exception as exc:  # a broken model must not take keyword search down
+                leg, status = None, f"failed: {type(exc).__name__}"
+            legs["semantic"] = status
+            if leg is not None:
+                results["semantic"] = leg
+    if future is not None:
+        try:
+            results["keyword"] = future.result()
+            legs["keyword"] = "ok"
+        except IndexerError as exc:
+            legs["keyword"] = f"failed: {exc}"
+    failed = [name for name, status in legs.items() if status.startswith("failed")]
+    if not results and failed:
+        raise Unavailable("every retrieval leg failed: " + "; ".join(f"{n} {legs[n]}" for n in failed))
+
+    if req.mode == "hybrid" and len(results) > 1:
+        fused = rrf({name: leg.ids for name, leg in results.items()}, k=settings.rrf_k)
+    else:
+        only = next(iter(results.values()), LegResult([], []))
+        fused = list(zip(only.ids, only.scores, strict=True))
+    scores = dict(fused)
+    try:
+        if req.mode == "keyword" and req.sort == "relevance":
+            ordered = [doc_id for doc_id, _ in fused]  # the keyword leg applied the filters itself
+        else:
+            values = eligible(rt.es, live.index, [doc_id for doc_id, _ in fused], req)
+            ordered = _sorted([doc_id for doc_id, _ in fused if doc_id in values], values, req.sort)
+        docs = display(rt.es, live.index, ordered[req.offset:depth])
+    except IndexerError as exc:
+        raise Unavailable(f"could not fetch products: {exc}") from exc
+    ranks = {name: {doc_id: (i + 1, leg.scores[i]) for i, doc_id in enumerate(leg.ids)}
+             for name, leg in results.items()}
+
+    page = []
+    for doc_id in ordered[req.offset:depth]:
+        if doc_id not in docs:  # deleted between the legs and the fetch
+            continue
+        item = dict(docs[doc_id])
+        item["id"] = doc_id
+        item["score"] = round(scores[doc_id], 6)
+        if req.explain:
+            item["explain"] = {name: ({"rank": r[doc_id][0], "score": round(r[doc_id][1], 6)}
+                                      if doc_id in r else None) for name, r in ranks.items()}
+        page.append(item)
+    total = results["keyword"].total if "keyword" in results else len(ordered)
+    return {
+        "results": page,
+        "meta": {
+            "total": max(total, len(ordered)) if req.mode == "hybrid" else total,
+            "took_ms": round((time.perf_counter() - started) * 1000, 2),
+            "index_version": live.index,
+            "mode": req.mode,
+            "legs": legs,
+            "personalised": False,
+            "degraded": bool(failed),
+        },
+    }

@@ -1,0 +1,84 @@
+"""The keyword leg: BM25F over the analysed fields, in Elasticsearch.
+
+Query text goes through `indexer.analysis`, exactly like documents did, so `whitespace` fields
+match jieba words and English stems. CJK unigrams add recall when segmentation differs between a
+query and a title (a title's 抱枕 can sit inside a longer word).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from indexer.analysis import analyzed, analyzed_cjk
+from indexer.es import engine_errors
+from search_api.filters import filter_clauses, visible
+from search_api.params import SearchRequest
+
+FIELD_BOOSTS = {
+    "title_tokens": 6.0,
+    "brand_tokens": 4.0,
+    "category_tokens": 3.0,
+    "color_tokens": 2.0,
+    "attribute_tokens": 2.0,
+    "bullet_tokens": 1.0,
+    "description_tokens": 1.0,
+}
+"""BM25F field weights (combined_fields needs each ≥ 1): titles say what a product is; bullets
+and descriptions mostly add vocabulary."""
+
+CJK_MIN_MATCH = "75%"
+"""Share of a query's CJK characters a title must contain to count as a unigram match."""
+
+CJK_BOOST = 1.0
+
+
+@dataclass(frozen=True)
+class LegResult:
+    """Ranked ids of one leg with their native scores."""
+
+    ids: list[str]
+    scores: list[float]
+    total: int = 0
+
+
+def keyword_body(req: SearchRequest, *, size: int) -> dict[str, Any] | None:
+    """The search body of the keyword leg, or None when the query has no searchable tokens."""
+    tokens, cjk = analyzed(req.q), analyzed_cjk(req.q)
+    should: list[dict[str, Any]] = []
+    if tokens:
+        should.append({"combined_fields": {
+            "query": tokens, "fields": [f"{f}^{b:g}" for f, b in FIELD_BOOSTS.items()], "operator": "or"}})
+    if cjk:
+        should.append({"match": {"title_cjk": {"query": cjk, "minimum_should_match": CJK_MIN_MATCH,
+                                               "boost": CJK_BOOST}}})
+    if not should:
+        return None
+    return {
+        "size": size,
+        # ids from doc values: skips decompressing stored fields, ~3x faster for 100 hits
+        "stored_fields": "_none_",
+        "docvalue_fields": ["id"],
+        "track_total_hits": True,
+        "query": {"bool": {"should": should, "minimum_should_match": 1,
+                           "filter": filter_clauses(req), "must_not": [visible()]}},
+    }
+
+
+def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int) -> LegResult:
+    """Run the keyword leg.
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    body = keyword_body(req, size=size)
+    if body is None:
+        return LegResult([], [], 0)
+    with engine_errors("keyword search"):
+        response = es.search(index=index, **body)
+    hits = response["hits"]["hits"]
+    return LegResult([h["fields"]["id"][0] for h in hits], [float(h["_score"] or 0.0) for h in hits],
+                     int(response["hits"]["total"]["value"]))

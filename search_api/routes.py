@@ -1,0 +1,73 @@
+"""HTTP routes: parse, call one function, return JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+
+from indexer.errors import IndexerError
+from indexer.es import ping
+from search_api import hybrid
+from search_api.errors import InvalidParameter
+from search_api.params import parse_search
+from search_api.runtime import Runtime
+
+bp = Blueprint("search", __name__)
+
+
+def runtime() -> Runtime:
+    """The process's Runtime."""
+    return current_app.extensions["storesearch"]  # type: ignore[no-any-return]
+
+
+def _query_args() -> dict[str, Any]:
+    return {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
+
+
+@bp.get("/search")
+def search_get():  # type: ignore[no-untyped-def]
+    """Search with query-string parameters."""
+    return jsonify(hybrid.search(runtime(), parse_search(_query_args())))
+
+
+@bp.post("/search")
+def search_post():  # type: ignore[no-untyped-def]
+    """Search with a JSON body of the same fields."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidParameter("body must be a JSON object", field="body")
+    return jsonify(hybrid.search(runtime(), parse_search(body)))
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """Liveness plus what is loaded: ES reachability, alias target, FAISS version."""
+    rt = runtime()
+    health: dict[str, Any] = {"status": "ok", "alias": rt.settings.products_alias,
+                              "model": rt.settings.model, "model_loaded": rt.embedder_loaded}
+    try:
+        health["elasticsearch"] = ping(rt.es)
+        live = rt.replica.current()
+    except IndexerError as exc:
+        health.update(status="degraded", elasticsearch=f"unreachable: {exc}")
+        return jsonify(health), 200
+    health["index_version"] = live.index if live else None
+    health["vectors"] = ({"version": live.vectors.manifest.version, "count": live.vectors.count}
+                         if live and live.vectors else None)
+    if live is None or live.vectors is None:
+        health["status"] = "degraded"
+        health["problem"] = live.error if live else "no live index; run `indexer build`"
+    return jsonify(health), 200
+
+
+@bp.get("/readyz")
+def readyz():  # type: ignore[no-untyped-def]
+    """200 once a live index and its vectors are loaded, else 503."""
+    try:
+        live = runtime().replica.current()
+    except IndexerError as exc:
+        return jsonify({"ready": False, "reason": str(exc)}), 503
+    if live is None or live.vectors is None:
+        return jsonify({"ready": False, "reason": "no live index or vectors"}), 503
+    return jsonify({"ready": True, "index_version": live.index}), 200

@@ -1,0 +1,61 @@
+"""The heavy per-process objects, created lazily so that building the app opens nothing."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+
+from elasticsearch import Elasticsearch
+
+from indexer.config import Settings
+from indexer.embedder import Embedder, SentenceTransformerEmbedder
+from indexer.es import make_client
+from search_api.replica import VectorReplica
+
+LEG_WORKERS = 4
+"""Threads that run Elasticsearch legs while the request thread encodes the query."""
+
+
+class Runtime:
+    """ES client, embedder, vector replica and a leg pool: one of each per process."""
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None,
+                 es: Elasticsearch | None = None) -> None:
+        """Store settings; injected objects (tests) replace the lazily built ones."""
+        self.settings = settings
+        self._embedder = embedder
+        self._es = es
+        self._lock = threading.Lock()
+
+    @cached_property
+    def es(self) -> Elasticsearch:
+        """The Elasticsearch client (creating it does not connect)."""
+        return self._es or make_client(self.settings)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use."""
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    import faiss
+
+                    faiss.omp_set_num_threads(self.settings.faiss_threads)
+                    self._embedder = SentenceTransformerEmbedder.from_settings(self.settings, for_queries=True)
+        return self._embedder
+
+    @property
+    def embedder_loaded(self) -> bool:
+        """Whether the model has been loaded (for health output)."""
+        return self._embedder is not None
+
+    @cached_property
+    def replica(self) -> VectorReplica:
+        """The FAISS replica following the products alias."""
+        return VectorReplica(self.settings, self.es)
+
+    @cached_property
+    def pool(self) -> ThreadPoolExecutor:
+        """Threads for legs that wait on the network."""
+        return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="leg")
