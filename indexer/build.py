@@ -93,6 +93,7 @@ class _Writer:
     def __init__(self, es: Elasticsearch, index: str, chunk_size: int) -> None:
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=PIPELINE_DEPTH)
         self._error: BaseException | None = None
+        self._ended = False
         self.report = BulkReport()
         self._thread = threading.Thread(target=self._run, args=(es, index, chunk_size), daemon=True,
                                         name=f"bulk-{index}")
@@ -101,13 +102,14 @@ class _Writer:
     def _docs(self) -> Iterator[tuple[str, dict[str, Any]]]:
         while (batch := self._queue.get()) is not self._END:
             yield from batch
+        self._ended = True
 
     def _run(self, es: Elasticsearch, index: str, chunk_size: int) -> None:
         try:
             self.report = bulk_write(es, index, self._docs(), chunk_size=chunk_size)
         except BaseException as exc:  # handed to the main thread in put/close
             self._error = exc
-            while self._queue.get() is not self._END:  # unblock the producer
+            while not self._ended and self._queue.get() is not self._END:  # unblock the producer
                 pass
 
     def put(self, batch: list[tuple[str, dict[str, Any]]]) -> None:

@@ -133,6 +133,8 @@ def product_from_row(row: Mapping[str, Any]) -> Product:
     """
     raw_id = _text(row, "id", required=True, limit=MAX_ID_LEN)
     assert raw_id is not None
+    if len(raw_id.encode("utf-8")) > MAX_ID_LEN:
+        raise FieldError("id", f"is longer than {MAX_ID_LEN} bytes in UTF-8")
     title = _text(row, "title", required=True, limit=MAX_TITLE_LEN)
     assert title is not None
     titles: dict[str, str] = {}

@@ -25,11 +25,7 @@ def rrf(rankings: Mapping[str, Sequence[str]], *, k: int = RRF_K,
     scores: dict[str, float] = {}
     for leg, ids in rankings.items():
         weight = 1.0 if weights is None else weights.get(leg, 1.0)
-        seen: set[str] = set()
-        for rank, doc_id in enumerate(ids, start=1):
-            if doc_id in seen:
-                continue
-            seen.add(doc_id)
+        for rank, doc_id in enumerate(dict.fromkeys(ids), start=1):  # dedupe, keep first rank
             scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
     order = {doc_id: i for i, doc_id in enumerate(scores)}
     return sorted(scores.items(), key=lambda item: (-item[1], order[item[0]]))

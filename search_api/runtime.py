@@ -42,7 +42,8 @@ class Runtime:
                     import faiss
 
                     faiss.omp_set_num_threads(self.settings.faiss_threads)
-                    self._embedder = SentenceTransformerEmbedder.from_settings(self.settings, for_queries=True)
+                    settings = self.settings
+                    self._embedder = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
         return self._embedder
 
     @property

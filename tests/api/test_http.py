@@ -1,0 +1,84 @@
+"""The HTTP contract through Flask's test client, on a real index."""
+
+from __future__ import annotations
+
+import pytest
+
+from indexer.config import Settings
+from search_api.app import create_app
+from search_api.runtime import Runtime
+
+pytestmark = pytest.mark.integration
+
+
+def test_building_the_app_opens_nothing():
+    # nothing listens on this port: any connection attempt at build time would fail loudly
+    app = create_app(Settings(es_url="http://127.0.0.1:1", vectors_dir="/nonexistent"))
+    runtime = app.extensions["storesearch"]
+    assert "es" not in vars(runtime) and not runtime.embedder_loaded
+
+
+@pytest.fixture(scope="module")
+def client(sample_index, model, es):
+    app = create_app(runtime=Runtime(sample_index.settings, embedder=model, es=es))
+    return app.test_client()
+
+
+def test_search_get_and_post(client):
+    got = client.get("/search", query_string={"q": "memory foam pillow", "size": 3, "explain": "true"})
+    assert got.status_code == 200
+    body = got.get_json()
+    assert len(body["results"]) == 3 and body["meta"]["index_version"].startswith("test-")
+    first = body["results"][0]
+    assert {"id", "title", "title_en", "brand", "category", "price", "score", "explain"} <= set(first)
+    posted = client.post("/search", json={"q": "memory foam pillow", "size": 3})
+    assert [r["id"] for r in posted.get_json()["results"]] == [r["id"] for r in body["results"]]
+
+
+def test_chinese_query_over_http(client):
+    body = client.get("/search", query_string={"q": "抱枕"}).get_json()
+    assert body["meta"]["legs"]["semantic"].startswith("skipped")
+    assert body["results"][0]["category"][-1] == "抱枕"
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({}, "q"), ({"q": "x", "size": 500}, "size"), ({"q": "x", "mode": "magic"}, "mode"),
+    ({"q": "x", "from": -2}, "from"), ({"q": "x", "price_min": "abc"}, "price_min"),
+])
+def test_bad_parameters_are_400_with_the_field(client, args, field):
+    response = client.get("/search", query_string=args)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == field
+    assert response.get_json()["error"]["code"] == "invalid_parameter"
+
+
+def test_post_body_must_be_an_object(client):
+    response = client.post("/search", data="[1,2]", content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "body"
+
+
+def test_unknown_route_is_json_404(client):
+    response = client.get("/nope")
+    assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def test_health_and_readiness(client, sample_index):
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["index_version"] == sample_index.report.products_index
+    assert health["vectors"]["count"] == 2000
+    assert client.get("/readyz").status_code == 200
+
+
+def test_no_index_yet_is_503_not_500(es, isolated, model):
+    app = create_app(runtime=Runtime(isolated, embedder=model, es=es))
+    response = app.test_client().get("/search", query_string={"q": "pillow"})
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"
+    assert app.test_client().get("/readyz").status_code == 503
+
+
+def test_unreachable_elasticsearch_is_503(model, tmp_path):
+    settings = Settings(es_url="http://127.0.0.1:1", vectors_dir=tmp_path, request_timeout_s=1.0)
+    app = create_app(runtime=Runtime(settings, embedder=model))
+    response = app.test_client().get("/search", query_string={"q": "pillow"})
+    assert response.status_code == 503 and "unreachable" in response.get_json()["error"]["message"]
+    assert app.test_client().get("/healthz").get_json()["status"] == "degraded"

@@ -1,0 +1,93 @@
+"""Shared fixtures: a real Elasticsearch node, the real model, and one sample build per session.
+
+In CI (CI=true) a missing Elasticsearch fails the run; elsewhere tests that need it are skipped
+with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from indexer.build import BuildOptions, BuildReport, build
+from indexer.config import Settings
+from indexer.embedder import SentenceTransformerEmbedder
+from indexer.errors import EngineError
+from indexer.es import make_client, ping
+
+SAMPLE_SIZE = 2000
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def es_url() -> str:
+    return os.environ.get("ES_URL", "http://127.0.0.1:9200")
+
+
+@pytest.fixture(scope="session")
+def es(es_url: str) -> Iterator[Elasticsearch]:
+    client = make_client(Settings(es_url=es_url))
+    try:
+        ping(client)
+    except EngineError as exc:
+        message = f"Elasticsearch not reachable at {es_url} (start it with scripts/es-local start): {exc}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def model() -> SentenceTransformerEmbedder:
+    """The real default model, loaded once (torch threads capped for the shared cores)."""
+    return SentenceTransformerEmbedder.from_settings(Settings())
+
+
+def fresh_settings(es_url: str, root: Path) -> Settings:
+    """Settings with a unique index prefix and vector directory, for one test's isolation."""
+    return Settings(es_url=es_url, prefix=f"test-{uuid.uuid4().hex[:10]}", vectors_dir=root / "vectors",
+                    alias_check_seconds=0.0)
+
+
+def drop_prefix(es: Elasticsearch, prefix: str) -> None:
+    es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
+
+
+@pytest.fixture
+def isolated(es: Elasticsearch, es_url: str, tmp_path: Path) -> Iterator[Settings]:
+    settings = fresh_settings(es_url, tmp_path)
+    yield settings
+    drop_prefix(es, settings.prefix)
+
+
+@dataclass(frozen=True)
+class SampleIndex:
+    settings: Settings
+    report: BuildReport
+    products: Path
+    brand_keywords: Path
+
+
+@pytest.fixture(scope="session")
+def sample_index(es: Elasticsearch, es_url: str, model: SentenceTransformerEmbedder,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleIndex]:
+    """A sample catalog built once through the real pipeline; read-only for tests."""
+    from indexer import sample
+
+    root = tmp_path_factory.mktemp("sample")
+    paths = sample.write(root / "catalog", SAMPLE_SIZE, seed=7)
+    settings = fresh_settings(es_url, root)
+    report = build(settings, es, model, BuildOptions(products=(paths["products"],),
+                                                     brand_keywords=(paths["brand_keywords"],),
+                                                     progress=False))
+    yield SampleIndex(settings, report, paths["products"], paths["brand_keywords"])
+    drop_prefix(es, settings.prefix)
+    shutil.rmtree(root, ignore_errors=True)

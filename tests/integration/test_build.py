@@ -1,0 +1,90 @@
+"""Builds against a real Elasticsearch node with the real model."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from elasticsearch import helpers
+
+from indexer.build import BuildOptions, build
+from indexer.errors import BuildError
+from indexer.vectors import VectorIndex
+from indexer.versions import alias_target
+
+pytestmark = pytest.mark.integration
+
+
+def test_sample_build_is_live_and_consistent(es, sample_index):
+    s, report = sample_index.settings, sample_index.report
+    assert alias_target(es, s.products_alias) == report.products_index
+    assert alias_target(es, s.brand_keywords_alias) == report.brand_keywords_index
+    assert es.count(index=s.products_alias)["count"] == report.accepted == 2000
+    snapshot = VectorIndex.load(report.snapshot)
+    assert snapshot.manifest.version == report.products_index and snapshot.count == 2000
+    es_ids = {h["_id"] for h in helpers.scan(es, index=s.products_alias, _source=False,
+                                            query={"query": {"term": {"has_vector": True}}})}
+    assert es_ids == set(snapshot.ids)
+    # the vector in ES (doc values) is the one in FAISS
+    hit = es.search(index=s.products_alias, size=1, docvalue_fields=["embedding"], _source=False,
+                    query={"ids": {"values": [snapshot.ids[0]]}})["hits"]["hits"][0]
+    assert snapshot.vector(snapshot.ids[0]) == pytest.approx(hit["fields"]["embedding"][0], abs=1e-5)
+
+
+def _catalog(path, rows):
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in rows)
+                    + "\n", encoding="utf-8")
+    return path
+
+
+def test_rebuild_swaps_alias_and_keeps_old_version(es, isolated, model, tmp_path):
+    first = build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "a.jsonl", [
+        {"id": "a1", "title": "memory foam pillow"}, {"id": "a2", "title": "孕妇抱枕"}]),), progress=False))
+    second = build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "b.jsonl", [
+        {"id": "b1", "title": "wireless earbuds"}]),), progress=False))
+    assert second.previous == first.products_index
+    assert alias_target(es, isolated.products_alias) == second.products_index
+    assert es.count(index=first.products_index)["count"] == 2  # old version intact for rollback
+    assert es.count(index=isolated.products_alias)["count"] == 1
+    # the Chinese-only title has no readable text for the English model: stored, but no vector
+    assert first.vectors == 1 and first.accepted == 2
+
+
+def test_rejects_are_reported_and_the_rest_indexed(es, isolated, model, tmp_path):
+    rows = [{"id": f"p{i}", "title": f"cotton throw pillow {i}"} for i in range(40)]
+    rows += ["{broken", {"id": "neg", "title": "x", "price": -3}]
+    report = build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "c.jsonl", rows),),
+                                                     reject_dir=tmp_path / "reports", progress=False))
+    assert report.accepted == 40 and len(report.rejects) == 2
+    lines = [json.loads(x) for x in report.reject_report.read_text(encoding="utf-8").splitlines()]
+    assert [(x["line"], x["field"]) for x in lines] == [(41, None), (42, "price")]
+    assert es.count(index=isolated.products_alias)["count"] == 40
+
+
+def test_too_many_rejects_never_touch_the_live_alias(es, isolated, model, tmp_path):
+    good = build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "ok.jsonl", [
+        {"id": "k1", "title": "linen cushion"}]),), progress=False))
+    bad_rows = [{"id": "x1", "title": "fine"}, {"id": "x2"}, {"id": "x3", "price": "no"}]
+    with pytest.raises(BuildError, match="max-reject-ratio"):
+        build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "bad.jsonl", bad_rows),),
+                                                progress=False))
+    assert alias_target(es, isolated.products_alias) == good.products_index
+    with pytest.raises(BuildError, match="no usable product"):
+        build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "none.jsonl", ["{"]),),
+                                                progress=False))
+    assert alias_target(es, isolated.products_alias) == good.products_index
+    names = set(es.indices.get(index=f"{isolated.prefix}-products-*"))
+    assert names == {good.products_index}  # failed builds cleaned up after themselves
+
+
+def test_documents_es_refuses_block_the_swap(es, isolated, model, tmp_path):
+    # U+001F is reserved by completion fields: ES refuses that one document, a real item failure
+    rows = [{"id": "ok1", "title": "silk duvet"}, {"id": "bad1", "title": "silk\u001fduvet"}]
+    with pytest.raises(BuildError, match="refused 1 documents"):
+        build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "r.jsonl", rows),),
+                                                progress=False))
+    assert alias_target(es, isolated.products_alias) is None
+    report = build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "r.jsonl", rows),),
+                                                     allow_failures=1, progress=False))
+    assert report.accepted == 1 and len(report.failures) == 1
+    assert VectorIndex.load(report.snapshot).ids == ["ok1"]

@@ -1,0 +1,48 @@
+import json
+
+import pytest
+
+from indexer import sample
+from indexer.config import Settings
+from indexer.embedder import check_template, document_text
+from indexer.errors import ConfigError
+from indexer.sample_data import LEAVES
+from indexer.validate import brand_keyword_from_row, product_from_row
+
+
+def test_sample_is_deterministic_and_valid(tmp_path):
+    a = sample.write(tmp_path / "a", 500, seed=3)
+    b = sample.write(tmp_path / "b", 500, seed=3)
+    assert a["products"].read_bytes() == b["products"].read_bytes()
+    rows = [json.loads(line) for line in a["products"].read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 500
+    products = [product_from_row(r) for r in rows]
+    assert all(p.title_lang == "zh" and p.title_en for p in products)
+    keywords = [brand_keyword_from_row(json.loads(line))
+                for line in a["brand_keywords"].read_text(encoding="utf-8").splitlines()]
+    assert len({k.brand_id for k in keywords}) >= 300
+    assert any(k.keyword == "抱枕" and k.match == "contains" for k in keywords)
+
+
+def test_sample_has_enough_leaf_categories():
+    assert len({leaf[0] for leaf in LEAVES}) >= 30
+    assert any(leaf[0][-1] == "抱枕" for leaf in LEAVES)
+
+
+def test_settings_from_env_validates():
+    s = Settings.from_env({"ES_URL": "http://es:9200", "STORESEARCH_PREFIX": "shop1",
+                           "STORESEARCH_MODEL_LANGUAGES": "en, zh"})
+    assert (s.es_url, s.products_alias, s.model_languages) == ("http://es:9200", "shop1-products", ("en", "zh"))
+    with pytest.raises(ConfigError, match="STORESEARCH_PREFIX"):
+        Settings.from_env({"STORESEARCH_PREFIX": "Bad Prefix"})
+    with pytest.raises(ConfigError, match="STORESEARCH_RRF_K"):
+        Settings.from_env({"STORESEARCH_RRF_K": "zero"})
+
+
+def test_embed_template():
+    p = product_from_row({"id": "1", "title": "孕妇抱枕", "title_en": "Pregnancy pillow", "brand": "Acme",
+                          "category": ["母婴", "孕妇枕"]})
+    text = document_text(p, "{title_en}. {title}. {brand}. {color}. {category}")
+    assert text.startswith("Pregnancy pillow. 孕妇抱枕. Acme") and ". ." not in text
+    with pytest.raises(ConfigError, match="unknown fields"):
+        check_template("{title} {nonsense}")

@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from indexer.errors import SnapshotError
+from indexer.vectors import EXACT_MAX, VectorIndex
+
+
+def _unit(rng, n, d=32):
+    v = rng.standard_normal((n, d)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_exact_index_roundtrip(tmp_path):
+    rng = np.random.default_rng(1)
+    vectors = _unit(rng, 50)
+    ids = [f"p{i}" for i in range(50)]
+    index = VectorIndex.build(ids, vectors, version="v1", model="m")
+    top = index.search(vectors[7], 3)
+    assert top[0][0] == "p7" and top[0][1] == pytest.approx(1.0, abs=1e-5)
+    loaded = VectorIndex.load(index.save(tmp_path / "v1"), expect_model="m")
+    assert loaded.ids == ids and loaded.manifest.factory == "IDMap2,Flat" and loaded.manifest.count == 50
+    assert loaded.search(vectors[7], 3) == top
+    assert np.allclose(loaded.vector("p3"), vectors[3])
+    with pytest.raises(SnapshotError, match="built with model"):
+        VectorIndex.load(tmp_path / "v1", expect_model="other")
+
+
+def test_ivf_recall_against_exact_search():
+    rng = np.random.default_rng(2)
+    n = EXACT_MAX + 5000
+    centers = _unit(rng, 200)
+    vectors = centers[rng.integers(0, 200, n)] + 0.1 * rng.standard_normal((n, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [str(i) for i in range(n)]
+    approx = VectorIndex.build(ids, vectors, version="v", model="m")
+    assert approx.manifest.factory.startswith("IVF")
+    # queries near the data, as real queries are; uniform random ones sit far from every cluster
+    queries = vectors[rng.integers(0, n, 50)] + 0.1 * rng.standard_normal((50, 32)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    exact_scores = queries @ vectors.T
+    recall = []
+    for q, scores in zip(queries, exact_scores, strict=True):
+        truth = {str(i) for i in np.argsort(-scores)[:100]}
+        got = {doc for doc, _ in approx.search(q, 100)}
+        recall.append(len(truth & got) / 100)
+    assert np.mean(recall) >= 0.9
+
+
+def test_bad_snapshots_are_refused(tmp_path):
+    with pytest.raises(SnapshotError, match="no vector snapshot"):
+        VectorIndex.load(tmp_path / "missing")
+    with pytest.raises(SnapshotError, match="duplicate"):
+        VectorIndex.build(["a", "a"], np.zeros((2, 4), np.float32), version="v", model="m")
+    index = VectorIndex.build(["a"], np.ones((1, 4), np.float32) / 2, version="v", model="m")
+    path = index.save(tmp_path / "v")
+    (path / "ids.json").write_text('["a", "b"]')
+    with pytest.raises(SnapshotError, match="inconsistent"):
+        VectorIndex.load(path)
