@@ -1,0 +1,68 @@
+"""Indexing throughput: the end-to-end build pipeline vs the model's raw encode rate.
+
+    .venv/bin/python bench/indexing.py [--size 100000] [--prefix bench]
+
+Generates (or reuses) a deterministic sample catalog, measures the model alone encoding exactly
+the texts a build embeds, then runs a full build (read, validate, analyse, embed, bulk to ES,
+FAISS snapshot, verification, alias swap) and prints both rates and their ratio, in one run.
+Needs ES_URL (scripts/es-local start). The build stays live under the prefix for bench/latency.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from indexer import catalog, sample  # noqa: E402
+from indexer.build import BuildOptions, build  # noqa: E402
+from indexer.config import Settings  # noqa: E402
+from indexer.embedder import SentenceTransformerEmbedder, document_text  # noqa: E402
+from indexer.es import make_client  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--prefix", default="bench")
+    parser.add_argument("--data", type=Path, default=REPO / "data" / "bench")
+    args = parser.parse_args()
+    settings = Settings.from_env().with_(prefix=args.prefix)
+    catalog_dir = args.data / f"sample-{args.size}"
+    products_path = catalog_dir / "products.jsonl"
+    if not products_path.exists():
+        sample.write(catalog_dir, args.size)
+    model = SentenceTransformerEmbedder.from_settings(settings)
+
+    log = catalog.RejectLog()
+    texts = [model.readable(document_text(p, settings.embed_template))
+             for p in catalog.products([products_path], log)]
+    texts = [t for t in texts if t]
+    model.embed_documents(texts[:256])  # warm-up, not timed
+    started = time.perf_counter()
+    for i in range(0, len(texts), 256):
+        model.embed_documents(texts[i:i + 256])
+    raw_s = time.perf_counter() - started
+    raw_rate = len(texts) / raw_s
+
+    es = make_client(settings)
+    report = build(settings, es, model, BuildOptions(products=(products_path,),
+                                                     brand_keywords=(catalog_dir / "brand_keywords.jsonl",),
+                                                     progress=sys.stderr.isatty()))
+    pipeline_rate = report.accepted / report.seconds
+    print(f"products            {report.accepted} ({report.vectors} with vectors)")
+    print(f"raw encode          {raw_rate:8.1f} docs/s  ({raw_s:.1f} s for {len(texts)} texts)")
+    print(f"build end to end    {pipeline_rate:8.1f} docs/s  ({report.seconds:.1f} s, "
+          f"of which encoding {report.embed_seconds:.1f} s)")
+    print(f"ratio build/raw     {pipeline_rate / raw_rate:8.3f}")
+    print(f"live version        {report.products_index}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,100 @@
+"""Search latency per mode, measured in one run against the live build of a prefix.
+
+    .venv/bin/python bench/latency.py [--prefix bench] [--rounds 3]
+
+Queries mix Chinese and English product words, brands and attributes from the sample
+vocabulary. Every query runs in all three modes in rotating order, so machine noise spreads
+evenly. Also times the query encode alone, and prints the bar's ratio
+hybrid p50 / (keyword p50 + encode p50). Run bench/indexing.py first for the 100k build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from indexer.analysis import detect_language  # noqa: E402
+from indexer.config import Settings  # noqa: E402
+from indexer.sample_data import LEAVES  # noqa: E402
+from search_api import hybrid  # noqa: E402
+from search_api.params import parse_search  # noqa: E402
+from search_api.runtime import Runtime  # noqa: E402
+
+MODES = ("keyword", "semantic", "hybrid")
+
+
+def queries(n: int, seed: int = 11) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        path, _en, nouns, attributes, _price = rng.choice(LEAVES)
+        noun_zh, noun_en = rng.choice(nouns)
+        attr = rng.choice(list(attributes.values())) if attributes else [("", "")]
+        value_zh, value_en = rng.choice(attr)
+        out.append(rng.choice([noun_zh, noun_en, f"{value_en} {noun_en}".strip(), f"{value_zh}{noun_zh}",
+                               f"{noun_en} for {path[0] and 'home'}"]))
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--prefix", default="bench")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    rt = Runtime(Settings.from_env().with_(prefix=args.prefix))
+    live = rt.replica.current()
+    if live is None or live.vectors is None:
+        print(f"latency: no live build for prefix {args.prefix}; run bench/indexing.py", file=sys.stderr)
+        return 2
+    qs = queries(args.queries)
+    for q in qs[:20]:  # warm-up: model, ES caches, JIT
+        for mode in MODES:
+            hybrid.search(rt, parse_search({"q": q, "mode": mode}))
+    times: dict[str, list[float]] = {m: [] for m in (*MODES, "encode")}
+    en_times: dict[str, list[float]] = {m: [] for m in MODES}
+    for r in range(args.rounds):
+        for i, q in enumerate(qs):
+            order = MODES[(i + r) % 3:] + MODES[:(i + r) % 3]
+            for mode in order:
+                started = time.perf_counter()
+                hybrid.search(rt, parse_search({"q": q, "mode": mode}))
+                elapsed = (time.perf_counter() - started) * 1000
+                times[mode].append(elapsed)
+                if detect_language(q) == "en":
+                    en_times[mode].append(elapsed)
+            readable = rt.embedder.readable(q)
+            if readable:
+                started = time.perf_counter()
+                rt.embedder.embed_query(readable)
+                times["encode"].append((time.perf_counter() - started) * 1000)
+    print(f"index {live.index}: {live.vectors.count} vectors ({live.vectors.manifest.factory})")
+    print(f"{'mode':<9} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'mean':>8}")
+    for mode, values in times.items():
+        print(f"{mode:<9} {len(values):5d} {pct(values, 50):8.1f} {pct(values, 95):8.1f} "
+              f"{pct(values, 99):8.1f} {statistics.fmean(values):8.1f}")
+    for mode, values in en_times.items():
+        print(f"{mode + '/en':<9} {len(values):5d} {pct(values, 50):8.1f} {pct(values, 95):8.1f} "
+              f"{pct(values, 99):8.1f} {statistics.fmean(values):8.1f}")
+    # English queries only: there both legs run (Chinese ones skip the semantic leg by design)
+    budget = pct(en_times["keyword"], 50) + pct(times["encode"], 50)
+    print(f"hybrid p50 / (keyword p50 + encode p50), English queries = "
+          f"{pct(en_times['hybrid'], 50) / budget:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
