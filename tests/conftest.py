@@ -68,6 +68,13 @@ def isolated(es: Elasticsearch, es_url: str, tmp_path: Path) -> Iterator[Setting
     drop_prefix(es, settings.prefix)
 
 
+@pytest.fixture(scope="module")
+def isolated_module(es: Elasticsearch, es_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    settings = fresh_settings(es_url, tmp_path_factory.mktemp("module"))
+    yield settings
+    drop_prefix(es, settings.prefix)
+
+
 @dataclass(frozen=True)
 class SampleIndex:
     settings: Settings
