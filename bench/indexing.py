@@ -25,12 +25,19 @@ from indexer.embedder import SentenceTransformerEmbedder, document_text  # noqa:
 from indexer.es import make_client  # noqa: E402
 
 
+def _es_cpu_s(es) -> float:  # type: ignore[no-untyped-def]
+    stats = es.nodes.stats(metric="process")["nodes"]
+    return sum(n["process"]["cpu"]["total_in_millis"] for n in stats.values()) / 1000
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--prefix", default="bench")
     parser.add_argument("--data", type=Path, default=REPO / "data" / "bench")
+    parser.add_argument("--batch-size", type=int, default=BuildOptions.batch_size,
+                        help="products per encode+bulk step of the build")
     args = parser.parse_args()
     settings = Settings.from_env().with_(prefix=args.prefix)
     catalog_dir = args.data / f"sample-{args.size}"
@@ -45,20 +52,27 @@ def main() -> int:
     texts = [t for t in texts if t]
     model.embed_documents(texts[:256])  # warm-up, not timed
     started = time.perf_counter()
-    for i in range(0, len(texts), 256):
-        model.embed_documents(texts[i:i + 256])
+    for i in range(0, len(texts), args.batch_size):  # same calls as the build makes
+        model.embed_documents(texts[i:i + args.batch_size])
     raw_s = time.perf_counter() - started
     raw_rate = len(texts) / raw_s
 
     es = make_client(settings)
+    es_cpu_before = _es_cpu_s(es)
+    cpu_before = time.process_time()
     report = build(settings, es, model, BuildOptions(products=(products_path,),
                                                      brand_keywords=(catalog_dir / "brand_keywords.jsonl",),
+                                                     batch_size=args.batch_size,
                                                      progress=sys.stderr.isatty()))
+    es_cpu = _es_cpu_s(es) - es_cpu_before
+    own_cpu = time.process_time() - cpu_before
     pipeline_rate = report.accepted / report.seconds
     print(f"products            {report.accepted} ({report.vectors} with vectors)")
     print(f"raw encode          {raw_rate:8.1f} docs/s  ({raw_s:.1f} s for {len(texts)} texts)")
     print(f"build end to end    {pipeline_rate:8.1f} docs/s  ({report.seconds:.1f} s, "
           f"of which encoding {report.embed_seconds:.1f} s)")
+    print(f"cpu during build    indexer {own_cpu:.0f} s, elasticsearch {es_cpu:.0f} s (2 cores = "
+          f"{2 * report.seconds:.0f} core-s available)")
     print(f"ratio build/raw     {pipeline_rate / raw_rate:8.3f}")
     print(f"live version        {report.products_index}")
     return 0

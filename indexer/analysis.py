@@ -132,6 +132,12 @@ def analyzed(text: str) -> str:
     return " ".join(tokens(text))
 
 
+@lru_cache(maxsize=50_000)
+def analyzed_cached(text: str) -> str:
+    """`analyzed` for values that repeat across a catalog (brands, category paths, attributes)."""
+    return analyzed(text)
+
+
 def analyzed_cjk(text: str) -> str:
     """Space-joined `cjk_chars` for the unigram field."""
     return " ".join(cjk_chars(text))

@@ -34,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="documents Elasticsearch may refuse before the build fails (default 0)")
     build.add_argument("--reject-dir", type=Path, default=Path("data/reports"),
                        help="where <version>-rejects.jsonl lists rejected rows (default data/reports)")
-    build.add_argument("--batch-size", type=int, default=256, help="products per encode+bulk step")
+    build.add_argument("--batch-size", type=int, default=1024, help="products per encode+bulk step")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     sub.add_parser("versions", help="list product index versions and the live one")

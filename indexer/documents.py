@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.analysis import analyzed, analyzed_cjk, normalize
+from indexer.analysis import analyzed, analyzed_cached, analyzed_cjk, normalize
 from indexer.models import BrandKeyword, Product
 
 SUGGEST_WEIGHT_MAX = 1_000_000
@@ -44,14 +44,14 @@ def product_doc(product: Product, vector: np.ndarray | None, indexed_at: datetim
         "title_tokens": analyzed(titles),
         "title_cjk": analyzed_cjk(titles),
         "brand": product.brand,
-        "brand_tokens": analyzed(product.brand or ""),
+        "brand_tokens": analyzed_cached(product.brand or ""),
         "category": list(product.category),
         "category_leaf": product.category[-1] if product.category else None,
-        "category_tokens": analyzed(" ".join(product.category)),
+        "category_tokens": analyzed_cached(" ".join(product.category)),
         "color": product.color,
-        "color_tokens": analyzed(product.color or ""),
+        "color_tokens": analyzed_cached(product.color or ""),
         "attributes": dict(product.attributes),
-        "attribute_tokens": analyzed(" ".join(f"{k} {v}" for k, v in product.attributes.items())),
+        "attribute_tokens": analyzed_cached(" ".join(f"{k} {v}" for k, v in product.attributes.items())),
         "bullets": list(product.bullets),
         "bullet_tokens": analyzed(" ".join(product.bullets)[:TOKENS_MAX_CHARS]),
         "description": product.description,

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
+from elasticsearch.serializer import OrjsonSerializer
 
 from indexer.config import Settings
 from indexer.errors import EngineError
@@ -23,6 +24,9 @@ def make_client(settings: Settings) -> Elasticsearch:
         retry_on_status=RETRY_STATUSES,
         retry_on_timeout=True,
         max_retries=3,
+        # orjson encodes a bulk request ~10x faster than json; with 384 floats a document that is
+        # a measurable share of the indexer's CPU, which it shares with the model.
+        serializer=OrjsonSerializer(),
     )
 
 
