@@ -44,6 +44,7 @@ def test_ivf_recall_against_exact_search():
         got = {doc for doc, _ in approx.search(q, 100)}
         recall.append(len(truth & got) / 100)
     assert np.mean(recall) >= 0.9
+    assert np.allclose(approx.vector("123"), vectors[123])
 
 
 def test_bad_snapshots_are_refused(tmp_path):
