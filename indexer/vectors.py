@@ -26,8 +26,11 @@ IVF_LISTS_PER_SQRT = 4
 """nlist = 4·√n, the usual IVF rule of thumb: ~1,260 lists at 100k, ~80 vectors a list."""
 
 IVF_PROBE_SHARE = 1 / 16
-"""Lists probed per query. bench/ann_recall.py on the 100k sample (MiniLM vectors): recall@10 and
-@100 against exact search 1.000; a less clustered catalog may need more."""
+"""Lists probed per query. bench/ann_recall.py on the 100k sample (MiniLM vectors): recall@10
+≈ 0.996, @100 ≈ 1.000 against exact search; a less clustered catalog may need more."""
+
+IVF_TRAIN_ITERATIONS = 10
+IVF_TRAIN_POINTS_PER_LIST = 64
 
 FORMAT_VERSION = 1
 
@@ -88,6 +91,10 @@ class VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if factory.startswith("IVF"):
             index = faiss.index_factory(dims, factory, faiss.METRIC_INNER_PRODUCT)
+            # k-means on ≤ 64 points a list, 10 iterations: the 100k build's FAISS step 8.5 s instead
+            # of 9.9 s; recall vs exact on the 100k sample 0.996 @10, 1.000 @100 (was 1.000/1.000)
+            index.cp.niter = IVF_TRAIN_ITERATIONS
+            index.cp.max_points_per_centroid = IVF_TRAIN_POINTS_PER_LIST
             index.train(vectors)
         else:
             index = faiss.IndexIDMap2(faiss.IndexFlatIP(max(dims, 1)))
