@@ -244,6 +244,8 @@ def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bu
             now = datetime.now(UTC)
             bk = bulk_write(es, bk_index, ((k.id, brand_keyword_doc(k, now))
                                            for k in catalog.brand_keywords(options.brand_keywords, bk_log)))
+            if options.reject_dir and bk_log.rejects:
+                bk_log.write(options.reject_dir / f"{bk_index}-rejects.jsonl")
             _check_rejects(bk_log, options, "brand keyword")
             if bk.failures:
                 raise BuildError(f"Elasticsearch refused {len(bk.failures)} brand keywords; "

@@ -53,9 +53,13 @@ def test_rebuild_swaps_alias_and_keeps_old_version(es, isolated, model, tmp_path
 def test_rejects_are_reported_and_the_rest_indexed(es, isolated, model, tmp_path):
     rows = [{"id": f"p{i}", "title": f"cotton throw pillow {i}"} for i in range(40)]
     rows += ["{broken", {"id": "neg", "title": "x", "price": -3}]
+    keywords = [{"keyword": f"kw{i}", "brand": "b"} for i in range(30)] + [{"keyword": "x", "brand": "b", "match": "?"}]
     report = build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "c.jsonl", rows),),
+                                                     brand_keywords=(_catalog(tmp_path / "k.jsonl", keywords),),
                                                      reject_dir=tmp_path / "reports", progress=False))
-    assert report.accepted == 40 and len(report.rejects) == 2
+    assert report.accepted == 40 and len(report.rejects) == 3 and report.brand_keywords == 30
+    bk_report = tmp_path / "reports" / f"{report.brand_keywords_index}-rejects.jsonl"
+    assert json.loads(bk_report.read_text(encoding="utf-8"))["field"] == "match"
     lines = [json.loads(x) for x in report.reject_report.read_text(encoding="utf-8").splitlines()]
     assert [(x["line"], x["field"]) for x in lines] == [(41, None), (42, "price")]
     assert es.count(index=isolated.products_alias)["count"] == 40
