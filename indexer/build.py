@@ -29,10 +29,10 @@ from indexer.bulk import BulkFailure, BulkReport, bulk_write
 from indexer.config import Settings
 from indexer.documents import brand_keyword_doc, product_doc
 from indexer.embedder import Embedder, check_template, document_text
-from indexer.errors import BuildError, CatalogError, IndexerError
+from indexer.errors import BuildError, IndexerError
 from indexer.es import engine_errors, ping
 from indexer.models import Product, Reject
-from indexer.readers import detect_format
+from indexer.readers import check_source
 from indexer.vectors import VectorIndex
 from indexer.verify import verify_products
 from indexer.versions import index_name, new_stamp, swap_aliases
@@ -57,8 +57,8 @@ class BuildOptions:
     max_reject_ratio: float = 0.05
     allow_failures: int = 0
     reject_dir: Path | None = None
-    # sentence-transformers sorts each call's texts by length: larger calls pad less (build/raw
-    # rate 0.85 at 1024 vs 0.73 at 256 on the sample, same raw chunking)
+    # sentence-transformers sorts each call's texts by length, so larger calls pad less; on the
+    # 10k sample 1024 gave 213 docs/s vs 197 at 256 (single runs on a noisy machine)
     batch_size: int = 1024
     progress: bool = True
 
@@ -166,8 +166,8 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
             vectors = embedder.embed_documents([texts[i] for i in readable])
             report.embed_seconds += time.perf_counter() - started
             by_row: dict[int, np.ndarray] = dict(zip(readable, vectors, strict=True))
-            # Documents are built here, between forward passes, not in the writer thread: a third
-            # busy thread on two cores stalls torch's two (measured: build/raw 0.73 vs 0.8+).
+            # Documents are built here, between forward passes: building them in the writer thread
+            # was no faster (10k sample: build/raw 0.72 either way; GIL contention with the encoder).
             writer.put([(p.id, product_doc(p, by_row.get(i), now)) for i, p in enumerate(batch)])
             ids.extend(batch[i].id for i in readable)
             blocks.append(vectors)
@@ -209,9 +209,7 @@ def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bu
     if not options.products:
         raise BuildError("no product sources given")
     for path in (*options.products, *options.brand_keywords):  # fail before creating anything
-        if not Path(path).is_file():
-            raise CatalogError(f"{path}: no such file")
-        detect_format(Path(path))
+        check_source(Path(path))
     started = time.perf_counter()
     stamp = new_stamp()
     products_index = index_name(settings.products_alias, stamp)

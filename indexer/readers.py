@@ -33,6 +33,18 @@ def detect_format(path: Path) -> str:
     raise CatalogError(f"{path}: unknown catalog format (use .jsonl, .csv or .parquet)")
 
 
+def check_source(path: Path) -> str:
+    """The format of a readable catalog file.
+
+    Raises:
+        CatalogError: the file is missing or its format unknown.
+
+    """
+    if not path.is_file():
+        raise CatalogError(f"{path}: no such file")
+    return detect_format(path)
+
+
 def _open_text(path: Path) -> TextIO:
     if path.name.lower().endswith(".gz"):
         return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
@@ -47,9 +59,8 @@ def read_rows(path: Path | str, fmt: str | None = None) -> Iterator[Row]:
 
     """
     path = Path(path)
-    if not path.is_file():
-        raise CatalogError(f"{path}: no such file")
-    fmt = fmt or detect_format(path)
+    detected = check_source(path)
+    fmt = fmt or detected
     if fmt == "jsonl":
         yield from _jsonl(path)
     elif fmt == "csv":

@@ -100,8 +100,8 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
         docs = display(rt.es, live.index, ordered[req.offset:depth])
     except IndexerError as exc:
         raise Unavailable(f"could not fetch products: {exc}") from exc
-    ranks = {name: {doc_id: (i + 1, leg.scores[i]) for i, doc_id in enumerate(leg.ids)}
-             for name, leg in results.items()}
+    ranks = ({name: {doc_id: (i + 1, leg.scores[i]) for i, doc_id in enumerate(leg.ids)}
+              for name, leg in results.items()} if req.explain else {})
 
     page = []
     for doc_id in ordered[req.offset:depth]:
