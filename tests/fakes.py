@@ -14,6 +14,7 @@ class HashEmbedder:
     """Bag-of-tokens hashed into a normalised vector: deterministic, no model, English only."""
 
     model_id = "hash-test"
+    fingerprint = "hash-test:1"
     languages = ("en",)
 
     def __init__(self, dims: int = 64) -> None:
