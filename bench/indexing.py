@@ -88,10 +88,14 @@ def main() -> int:
     print(f"cpu during build    indexer {own_cpu:.0f} s, elasticsearch {es_cpu:.0f} s (2 cores = "
           f"{2 * report.seconds:.0f} core-s available)")
     print(f"ratio build/raw     {pipeline_rate / raw:8.3f}")
+    es_cpu_before = _es_cpu_s(es)
+    cpu_before = time.process_time()
     warm = build(settings, es, model, options)
+    warm_cpu, warm_es_cpu = time.process_time() - cpu_before, _es_cpu_s(es) - es_cpu_before
     print(f"warm rebuild        {warm.docs_per_s:8.1f} docs/s  ({warm.seconds:.1f} s; "
           f"{warm.cache_hits} cached, {warm.cache_misses} encoded)")
     print("warm phases         " + ", ".join(f"{k} {v:.1f} s" for k, v in warm.phases.items()))
+    print(f"warm cpu            indexer {warm_cpu:.0f} s, elasticsearch {warm_es_cpu:.0f} s")
     print(f"speed-up warm/cold  {report.seconds / warm.seconds:8.2f}x")
     print(f"live version        {warm.products_index} (previous {warm.previous}, deleted)")
     es.indices.delete(index=warm.previous, ignore_unavailable=True)

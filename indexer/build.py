@@ -1,20 +1,24 @@
 """Full builds: a new version of every index, verified, then made live in one alias swap.
 
-Read → validate → embed → bulk-write runs as a pipeline: the model encodes batch n+1 while a
-writer thread streams batch n to Elasticsearch, so the end-to-end rate stays close
-to the model's own encode rate; cached embeddings (`embed_cache`) are not encoded again.
-Nothing touches the live aliases until the new version verifies; a failed build deletes what it
-created and leaves the live version as it was.
+Read → validate → embed → bulk-write runs as a pipeline (see `indexer.writer` for how the
+model and Elasticsearch share the cores); cached embeddings are not encoded again. Nothing
+touches the live aliases until the new version verifies. One build runs at a time (the build
+lock). Its record in the state index carries a checkpoint: the last batch Elasticsearch fully
+acknowledged. A build that fails on its own terms (rejects, refused documents, verification)
+is discarded; one that is interrupted (Elasticsearch down, process killed, Ctrl-C) keeps its
+index and record and can be resumed (`resume=`) or discarded (`indexer discard`). Changes
+written to the live version while the build ran are replayed onto the new one, under the write
+lock, just before the swap.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
+import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -26,17 +30,23 @@ from tqdm import tqdm
 
 from indexer import catalog, mappings
 from indexer.bulk import BulkFailure, bulk_write
+from indexer.changelog import Change, replay
 from indexer.config import Settings
 from indexer.documents import brand_keyword_doc, product_doc
 from indexer.embed_cache import EmbeddingCache, embed_cached
 from indexer.embedder import Embedder, check_template, document_text
-from indexer.errors import BuildError, IndexerError
+from indexer.errors import BuildError
 from indexer.es import engine_errors, ping
+from indexer.lifecycle import discard_build, mark_retired, prune
+from indexer.locks import BUILD_LOCK, WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock
 from indexer.models import Product, Reject
 from indexer.readers import check_source
+from indexer.records import RESUMABLE, BuildRecord, Source, latest_resumable
+from indexer.records import load as load_record
+from indexer.sequence import next_seq
 from indexer.vectors import VectorIndex
 from indexer.verify import verify_products
-from indexer.versions import index_name, new_stamp, swap_aliases
+from indexer.versions import alias_target, index_name, new_stamp, swap_aliases
 from indexer.writer import BulkWriter
 
 log = logging.getLogger(__name__)
@@ -51,7 +61,7 @@ LIVE_SETTINGS = {"index": {"refresh_interval": None, "auto_expand_replicas": "0-
 class BuildOptions:
     """What to build and how strict to be."""
 
-    products: tuple[Path, ...]
+    products: tuple[Path, ...] = ()
     brand_keywords: tuple[Path, ...] = ()
     max_reject_ratio: float = 0.05
     allow_failures: int = 0
@@ -83,6 +93,9 @@ class BuildReport:
     embed_seconds: float = 0.0
     cache_hits: int = 0
     cache_misses: int = 0
+    resumed: bool = False
+    replayed: int = 0
+    pruned: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
     """Wall seconds per build step, in order: where a slow build spends its time."""
 
@@ -121,32 +134,58 @@ def _finish_index(es: Elasticsearch, name: str) -> None:
         es.indices.refresh(index=name)
 
 
+CHECKPOINT_SECONDS = 2.0
+"""How often the build record's checkpoint is written while loading."""
+
+
+@dataclass
+class _Loaded:
+    """What the product load produced: every live id, and the ids and rows of the vectors."""
+
+    ids: set[str]
+    vector_ids: list[str]
+    matrix: np.ndarray
+
+
 def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, options: BuildOptions,
-                   index: str, log_: catalog.RejectLog, report: BuildReport) -> tuple[list[str], np.ndarray]:
+                   record: BuildRecord, log_: catalog.RejectLog, report: BuildReport) -> _Loaded:
     total = catalog.count_rows(options.products) if options.progress else None
     cache = EmbeddingCache(settings.embedding_cache_path, embedder.fingerprint, embedder.dims) \
         if options.embed_cache else None
-    writer = BulkWriter(es, index)
+    skip_through = record.batches_done  # resumed: these batches are in ES already
+    last_save = [time.monotonic()]
+
+    def acked(batch: int) -> None:
+        record.batches_done = batch
+        if time.monotonic() - last_save[0] >= CHECKPOINT_SECONDS:
+            record.save(es, settings)
+            last_save[0] = time.monotonic()
+
+    writer = BulkWriter(es, record.products_index, on_acked=acked)
     now = datetime.now(UTC)
     chunk = settings.bulk_chunk_docs
-    ids: list[str] = []
+    all_ids: set[str] = set()
+    vector_ids: list[str] = []
     blocks: list[np.ndarray] = []
-    bar = tqdm(total=total, unit="doc", desc="indexing", disable=not options.progress, smoothing=0.1)
+    bar = tqdm(total=total, unit="doc", desc="resuming" if skip_through >= 0 else "indexing",
+               disable=not options.progress, smoothing=0.1)
     try:
-        batches = _batched(catalog.products(options.products, log_), options.batch_size)
+        batches = _batched(catalog.products(options.products, log_), record.batch_size)
         for number, batch in enumerate(batches):
             texts = [embedder.readable(document_text(p, settings.embed_template)) for p in batch]
             readable = [i for i, text in enumerate(texts) if text]
-            writer.wait_idle()  # the model runs alone (see indexer.writer)
             started = time.perf_counter()
-            vectors = embed_cached(embedder, cache, [texts[i] for i in readable])
+            vectors = embed_cached(embedder, cache, [texts[i] for i in readable],
+                                   before_encoding=writer.wait_idle)  # the model runs alone
             report.embed_seconds += time.perf_counter() - started
-            by_row: dict[int, np.ndarray] = dict(zip(readable, vectors, strict=True))
-            for start in range(0, len(batch), chunk):
-                part = range(start, min(start + chunk, len(batch)))
-                writer.put([(batch[i].id, product_doc(batch[i], by_row.get(i), now)) for i in part],
-                           number, last=part.stop == len(batch))
-            ids.extend(batch[i].id for i in readable)
+            if number > skip_through:
+                by_row: dict[int, np.ndarray] = dict(zip(readable, vectors, strict=True))
+                for start in range(0, len(batch), chunk):
+                    part = range(start, min(start + chunk, len(batch)))
+                    writer.put([(batch[i].id, product_doc(batch[i], by_row.get(i), now, record.seq))
+                                for i in part], number, last=part.stop == len(batch))
+            all_ids.update(p.id for p in batch)
+            vector_ids.extend(batch[i].id for i in readable)
             blocks.append(vectors)
             bar.update(log_.rows - bar.n)
         bar.update(log_.rows - bar.n)
@@ -160,13 +199,32 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
         if cache:
             report.cache_hits, report.cache_misses = cache.hits, cache.misses
             cache.close()
+    record.save(es, settings)
     report.failures.extend(bulk.failures)
     matrix = np.vstack(blocks) if blocks else np.zeros((0, embedder.dims), dtype=np.float32)
     if bulk.failures:  # refused documents must not linger in the vector replica either
         refused = {f.id for f in bulk.failures}
-        keep = [i for i, pid in enumerate(ids) if pid not in refused]
-        ids, matrix = [ids[i] for i in keep], matrix[keep]
-    return ids, matrix
+        all_ids -= refused
+        keep = [i for i, pid in enumerate(vector_ids) if pid not in refused]
+        vector_ids, matrix = [vector_ids[i] for i in keep], matrix[keep]
+    return _Loaded(all_ids, vector_ids, matrix)
+
+
+def _apply_changes(loaded: _Loaded, changes: list[Change]) -> None:
+    """Fold replayed changes into the loaded ids and vectors (later changes win)."""
+    if not changes:
+        return
+    latest = {c.id: c for c in changes}
+    keep = [i for i, pid in enumerate(loaded.vector_ids) if pid not in latest]
+    extra = [c for c in latest.values() if c.vector is not None and not c.tombstone]
+    loaded.vector_ids = [loaded.vector_ids[i] for i in keep] + [c.id for c in extra]
+    blocks = [loaded.matrix[keep]] + ([np.vstack([c.vector for c in extra])] if extra else [])
+    loaded.matrix = np.ascontiguousarray(np.vstack(blocks), dtype=np.float32)
+    for change in latest.values():
+        if change.tombstone:
+            loaded.ids.discard(change.id)
+        else:
+            loaded.ids.add(change.id)
 
 
 def _check_rejects(log_: catalog.RejectLog, options: BuildOptions, what: str) -> None:
@@ -179,11 +237,11 @@ def _check_rejects(log_: catalog.RejectLog, options: BuildOptions, what: str) ->
                          f"first: {log_.rejects[0].describe()}")
 
 
-def _load_brand_keywords(es: Elasticsearch, settings: Settings, options: BuildOptions, stamp: str,
-                         created: list[str], report: BuildReport) -> str:
-    bk_index = index_name(settings.brand_keywords_alias, stamp)
+def _load_brand_keywords(es: Elasticsearch, settings: Settings, options: BuildOptions, bk_index: str,
+                         report: BuildReport) -> None:
+    with engine_errors(f"recreating {bk_index}"):  # small: a resumed build simply reloads it
+        es.indices.delete(index=bk_index, ignore_unavailable=True)
     _create_index(es, bk_index, mappings.load(settings.mappings_dir, "brand_keywords"))
-    created.append(bk_index)
     bk_log = catalog.RejectLog()
     now = datetime.now(UTC)
     bk = bulk_write(es, bk_index, ((k.id, brand_keyword_doc(k, now))
@@ -196,76 +254,158 @@ def _load_brand_keywords(es: Elasticsearch, settings: Settings, options: BuildOp
                          f"first: {bk.failures[0].id}: {bk.failures[0].reason}")
     report.rejects.extend(bk_log.rejects)
     report.brand_keywords_index, report.brand_keywords = bk_index, bk.written
-    return bk_index
 
 
-def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: BuildOptions) -> BuildReport:
-    """Build, verify and publish a new version of the product (and brand-keyword) indices.
-
-    Raises:
-        BuildError: rejects over the limit, refused documents over `allow_failures`, or a failed
-            verification; everything this build created has been removed and the aliases are as
-            they were.
-        EngineError: Elasticsearch failed; same guarantee.
-
-    """
-    check_template(settings.embed_template)
+def _start(es: Elasticsearch, settings: Settings, embedder: Embedder, options: BuildOptions) -> BuildRecord:
     if not options.products:
         raise BuildError("no product sources given")
     for path in (*options.products, *options.brand_keywords):  # fail before creating anything
         check_source(Path(path))
-    started = time.perf_counter()
     stamp = new_stamp()
-    products_index = index_name(settings.products_alias, stamp)
-    report = BuildReport(version=stamp, products_index=products_index)
-    snapshot_dir = settings.vectors_dir / products_index
-    created: list[str] = []
+    record = BuildRecord(
+        stamp=stamp, products_index=index_name(settings.products_alias, stamp),
+        brand_keywords_index=(index_name(settings.brand_keywords_alias, stamp)
+                              if options.brand_keywords else None),
+        products=[Source.of(Path(p)) for p in options.products],
+        brand_keywords=[Source.of(Path(p)) for p in options.brand_keywords],
+        model=embedder.fingerprint, batch_size=options.batch_size, seq=next_seq(es, settings),
+        live_before=alias_target(es, settings.products_alias))
+    _create_index(es, record.products_index,
+                  mappings.load(settings.mappings_dir, "products", dims=embedder.dims))
+    record.save(es, settings)
+    return record
+
+
+def _resumable(es: Elasticsearch, settings: Settings, embedder: Embedder, stamp: str) -> BuildRecord:
+    record = latest_resumable(es, settings) if stamp == "latest" else load_record(es, settings, stamp)
+    if record.state not in RESUMABLE:
+        raise BuildError(f"build {record.stamp} is {record.state}; only an interrupted build can be resumed")
+    if record.model != embedder.fingerprint:
+        raise BuildError(f"build {record.stamp} was made with model {record.model}, not "
+                         f"{embedder.fingerprint}; discard it (`indexer discard {record.stamp}`) and build "
+                         "again")
+    for source in (*record.products, *record.brand_keywords):
+        if why := source.changed():
+            raise BuildError(f"cannot resume {record.stamp}: {why}; discard it and build again")
+    with engine_errors(f"checking {record.products_index}"):
+        if not es.indices.exists(index=record.products_index):
+            raise BuildError(f"cannot resume {record.stamp}: index {record.products_index} is gone; "
+                             "discard it")
+    return record
+
+
+def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: BuildOptions, *,
+          resume: str | None = None) -> BuildReport:
+    """Build (or resume), verify and publish a new version of the product and brand-keyword indices.
+
+    Args:
+        settings: cluster, prefix, directories.
+        es: client.
+        embedder: the model (a resumed build must use the one it started with).
+        options: sources and strictness; a resumed build reads the sources of its record.
+        resume: a build stamp, or "latest", to continue an interrupted build.
+
+    Raises:
+        BuildError: rejects over the limit, refused documents over `allow_failures`, failed
+            verification, or a build that cannot be resumed; a failed build's indices and
+            snapshot are deleted and the aliases are as they were.
+        LockedError: another build holds the build lock.
+        EngineError: Elasticsearch failed; the build is kept as interrupted, resumable.
+
+    """
+    check_template(settings.embed_template)
+    started = time.perf_counter()
     ping(es)
+    lock = Lock(es, settings, BUILD_LOCK, purpose=f"build (pid {os.getpid()})").acquire()
+    record: BuildRecord | None = None
     try:
-        body = mappings.load(settings.mappings_dir, "products", dims=embedder.dims)
-        _create_index(es, products_index, body)
-        created.append(products_index)
-        product_log = catalog.RejectLog()
-        with report.phase("load products"):
-            ids, matrix = _load_products(es, embedder, settings, options, products_index, product_log, report)
-        report.rows, report.accepted = product_log.rows, product_log.accepted
-        report.rejects = list(product_log.rejects)
-        if options.reject_dir and product_log.rejects:
-            report.reject_report = product_log.write(options.reject_dir / f"{products_index}-rejects.jsonl")
-        _check_rejects(product_log, options, "product")
-        if len(report.failures) > options.allow_failures:
-            first = report.failures[0]
-            raise BuildError(f"Elasticsearch refused {len(report.failures)} documents (allowed: "
-                             f"{options.allow_failures}); first: {first.id}: {first.reason}")
-        report.accepted -= len(report.failures)
-        aliases = {settings.products_alias: products_index}
-        if options.brand_keywords:
-            with report.phase("brand keywords"):
-                aliases[settings.brand_keywords_alias] = _load_brand_keywords(es, settings, options, stamp,
-                                                                              created, report)
-        with report.phase("refresh"):
-            for name in created:
-                _finish_index(es, name)
-        with report.phase("vector snapshot"):
-            vectors = VectorIndex.build(ids, matrix, version=products_index, model=embedder.model_id)
-            report.snapshot = vectors.save(snapshot_dir)
-        report.vectors = vectors.count
-        with report.phase("verify"):
-            verify_products(es, products_index, vectors, expected=report.accepted)
-        previous = swap_aliases(es, aliases)
-        report.previous = previous[settings.products_alias]
-    except (IndexerError, KeyboardInterrupt):
-        _discard(es, created, snapshot_dir)
+        if resume:
+            record = _resumable(es, settings, embedder, resume)
+            options = replace(options, products=tuple(Path(s.path) for s in record.products),
+                              brand_keywords=tuple(Path(s.path) for s in record.brand_keywords))
+        else:
+            record = _start(es, settings, embedder, options)
+        record.state, record.error = "running", None
+        record.save(es, settings)
+        report = _run(settings, es, embedder, options, record)
+        report.resumed = resume is not None
+    except BuildError as exc:
+        if record is not None and record.state in RESUMABLE:
+            discard_build(es, settings, record, state="failed", error=str(exc))
         raise
+    except BaseException as exc:
+        if record is not None:
+            _interrupted(es, settings, record, exc)
+        raise
+    finally:
+        lock.release()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _discard(es: Elasticsearch, indices: list[str], snapshot_dir: Path) -> None:
-    """Remove a failed build's indices and snapshot; the live version never pointed at them."""
-    for name in indices:
-        try:
-            es.indices.delete(index=name, ignore_unavailable=True)
-        except Exception as exc:  # best effort: ES may be the thing that failed
-            log.warning("could not delete failed build index %s: %s", name, exc)
-    shutil.rmtree(snapshot_dir, ignore_errors=True)
+def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: BuildOptions,
+         record: BuildRecord) -> BuildReport:
+    report = BuildReport(version=record.stamp, products_index=record.products_index)
+    product_log = catalog.RejectLog()
+    with report.phase("load products"):
+        loaded = _load_products(es, embedder, settings, options, record, product_log, report)
+    report.rows, report.accepted = product_log.rows, product_log.accepted
+    report.rejects = list(product_log.rejects)
+    if options.reject_dir and product_log.rejects:
+        report.reject_report = product_log.write(
+            options.reject_dir / f"{record.products_index}-rejects.jsonl")
+    _check_rejects(product_log, options, "product")
+    if len(report.failures) > options.allow_failures:
+        first = report.failures[0]
+        raise BuildError(f"Elasticsearch refused {len(report.failures)} documents (allowed: "
+                         f"{options.allow_failures}); first: {first.id}: {first.reason}")
+    report.accepted -= len(report.failures)
+    aliases = {settings.products_alias: record.products_index}
+    if record.brand_keywords_index:
+        with report.phase("brand keywords"):
+            _load_brand_keywords(es, settings, options, record.brand_keywords_index, report)
+        aliases[settings.brand_keywords_alias] = record.brand_keywords_index
+    with report.phase("refresh"):
+        for name in aliases.values():
+            _finish_index(es, name)
+    # From here to the swap no live change may slip through: replay, snapshot, verify, swap.
+    with Lock(es, settings, WRITE_LOCK, purpose=f"build {record.stamp} swap", wait=WRITE_LOCK_WAIT_S):
+        seq = record.seq
+        live = alias_target(es, settings.products_alias)
+        if live and live != record.products_index:
+            with report.phase("replay changes"):
+                changes, replayed = replay(es, live, record.products_index, record.seq)
+                if replayed.failures:
+                    raise BuildError(f"replaying {len(changes)} live changes failed for "
+                                     f"{len(replayed.failures)}: {replayed.failures[0].reason}")
+                _apply_changes(loaded, changes)
+                report.replayed = len(changes)
+                seq = max([seq, *(c.seq for c in changes)])
+                _finish_index(es, record.products_index)
+        with report.phase("vector snapshot"):
+            vectors = VectorIndex.build(loaded.vector_ids, loaded.matrix, version=record.products_index,
+                                        model=embedder.model_id, seq=seq)
+            report.snapshot = vectors.save(settings.vectors_dir / record.products_index)
+        report.vectors = vectors.count
+        with report.phase("verify"):
+            verify_products(es, record.products_index, vectors, expected=len(loaded.ids))
+        previous = swap_aliases(es, aliases)
+    report.previous = previous[settings.products_alias]
+    record.state, record.accepted, record.vectors = "live", len(loaded.ids), vectors.count
+    record.save(es, settings)
+    mark_retired(es, settings, report.previous)
+    with report.phase("prune"):
+        report.pruned = prune(es, settings, keep=settings.keep_versions)
+    return report
+
+
+def _interrupted(es: Elasticsearch, settings: Settings, record: BuildRecord, exc: BaseException) -> None:
+    """Keep an interrupted build resumable; ES may be what failed, so recording is best effort."""
+    record.state, record.error = "interrupted", f"{type(exc).__name__}: {exc}"
+    try:
+        record.save(es, settings)
+    except Exception as save_exc:
+        log.warning("could not record build %s as interrupted (%s); it stays resumable",
+                    record.stamp, save_exc)
+    log.error("build %s interrupted: resume with `indexer build --resume %s` or drop it with "
+              "`indexer discard %s`", record.stamp, record.stamp, record.stamp)

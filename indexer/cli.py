@@ -1,4 +1,4 @@
-"""`indexer` command line: generate a sample catalog, build versions, list them.
+"""`indexer` command line: sample catalogs, full builds, incremental changes, version management.
 
 Exit codes: 0 success, 1 the job failed (message on stderr), 2 bad arguments or configuration.
 """
@@ -10,8 +10,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from indexer.config import Settings
+
+if TYPE_CHECKING:
+    from elasticsearch import Elasticsearch
 from indexer.errors import ConfigError, IndexerError
 
 
@@ -25,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--out", type=Path, default=Path("data/sample"), help="output directory")
 
     build = sub.add_parser("build", help="build a new verified version and make it live")
-    build.add_argument("products", type=Path, nargs="+", help="product files (.jsonl[.gz], .csv, .parquet)")
+    build.add_argument("products", type=Path, nargs="*", help="product files (.jsonl[.gz], .csv, .parquet)")
+    build.add_argument("--resume", metavar="STAMP",
+                       help="continue an interrupted build ('latest' or its stamp) from its checkpoint")
     build.add_argument("--brand-keywords", type=Path, action="append", default=[],
                        help="brand keyword file; without it the live brand keywords stay as they are")
     build.add_argument("--max-reject-ratio", type=float, default=0.05,
@@ -39,7 +45,22 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--no-embed-cache", action="store_true",
                        help="encode every product even if its text was embedded before")
 
-    sub.add_parser("versions", help="list product index versions and the live one")
+    upsert = sub.add_parser("upsert", help="insert or replace products in the live version")
+    upsert.add_argument("products", type=Path, nargs="+", help="product files (.jsonl[.gz], .csv, .parquet)")
+    upsert.add_argument("--max-reject-ratio", type=float, default=0.05,
+                        help="write nothing when more than this share of rows is rejected (default 0.05)")
+
+    delete = sub.add_parser("delete", help="delete products from the live version (tombstones)")
+    delete.add_argument("ids", nargs="+", help="product ids, or files of one id (or JSON object) a line")
+
+    sub.add_parser("versions", help="list versions with their state, counts and the live one")
+    rollback = sub.add_parser("rollback", help="make the previous verified version live again")
+    rollback.add_argument("--to", metavar="STAMP", help="a specific earlier version instead")
+    prune = sub.add_parser("prune", help="delete old versions (never the live or the previous one)")
+    prune.add_argument("--keep", type=int, default=None,
+                       help="versions to keep (default STORESEARCH_KEEP_VERSIONS)")
+    discard = sub.add_parser("discard", help="delete an interrupted or failed build")
+    discard.add_argument("stamp")
     return parser
 
 
@@ -63,6 +84,10 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError("--max-reject-ratio must be between 0 and 1")
     if args.allow_failures < 0 or args.batch_size < 1:
         raise ConfigError("--allow-failures must be >= 0 and --batch-size >= 1")
+    if not args.products and not args.resume:
+        raise ConfigError("give product files to build, or --resume")
+    if args.products and args.resume:
+        raise ConfigError("--resume reads the files of the interrupted build; give no product files")
     options = BuildOptions(products=tuple(args.products), brand_keywords=tuple(args.brand_keywords),
                            max_reject_ratio=args.max_reject_ratio, allow_failures=args.allow_failures,
                            reject_dir=args.reject_dir, batch_size=args.batch_size,
@@ -71,10 +96,10 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     embedder = SentenceTransformerEmbedder.from_settings(settings)
     es = make_client(settings)
     try:
-        report = build(settings, es, embedder, options)
+        report = build(settings, es, embedder, options, resume=args.resume)
     finally:
         es.close()
-    print(f"version        {report.products_index}")
+    print(f"version        {report.products_index}{' (resumed)' if report.resumed else ''}")
     if report.brand_keywords_index:
         print(f"brand keywords {report.brand_keywords_index} ({report.brand_keywords} keywords)")
     print(f"products       {report.accepted} indexed of {report.rows} rows, {len(report.rejects)} rejected")
@@ -83,6 +108,10 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
           f"(encoding {report.embed_seconds:.1f} s; {report.cache_hits} embeddings cached, "
           f"{report.cache_misses} encoded)")
     print(f"previous       {report.previous or '-'}")
+    if report.replayed:
+        print(f"replayed       {report.replayed} changes made to the live version during the build")
+    if report.pruned:
+        print(f"pruned         {', '.join(report.pruned)}")
     if report.failures:
         print(f"refused        {len(report.failures)} (allowed by --allow-failures)")
     for reject in report.rejects[:5]:
@@ -92,14 +121,70 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _versions(settings: Settings) -> int:
-    from indexer.es import make_client
-    from indexer.versions import list_versions
+def _versions(es: Elasticsearch, settings: Settings) -> int:
+    from indexer.records import all_records
+    from indexer.versions import alias_target, list_versions
 
-    es = make_client(settings)
-    for alias in (settings.products_alias, settings.brand_keywords_alias):
-        for name, count, live in list_versions(es, alias):
-            print(f"{'*' if live else ' '} {name}  {count} docs")
+    records = {r.products_index: r for r in all_records(es, settings)}
+    live = alias_target(es, settings.products_alias)
+    print(f"  {'version':<44} {'state':<12} {'docs':>9}  {'started':<25} note")
+    seen = set()
+    for name, count, _ in list_versions(es, settings.products_alias):
+        seen.add(name)
+        r = records.get(name)
+        note = (r.error or "") if r else "no build record"
+        print(f"{'*' if name == live else ' '} {name:<44} {(r.state if r else '?'):<12} {count:>9}  "
+              f"{(r.started if r else ''):<25} {note}")
+    for name, r in records.items():  # builds whose index is gone: failed, discarded, pruned
+        if name not in seen and r.state in ("failed", "interrupted", "running"):
+            print(f"  {name:<44} {r.state:<12} {'-':>9}  {r.started:<25} {r.error or ''}")
+    return 0
+
+
+def _upsert(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> int:
+    from indexer.changes import upsert
+    from indexer.embedder import SentenceTransformerEmbedder
+
+    if not 0 <= args.max_reject_ratio <= 1:
+        raise ConfigError("--max-reject-ratio must be between 0 and 1")
+    embedder = SentenceTransformerEmbedder.from_settings(settings)
+    report = upsert(settings, es, embedder, args.products, max_reject_ratio=args.max_reject_ratio)
+    print(f"upserted {report.written} products into {report.index} (seq {report.seq}; "
+          f"{report.encoded} embedded, {len(report.rejects)} rejected) in {report.seconds:.1f} s")
+    for reject in report.rejects[:5]:
+        print(f"rejected       {reject.describe()}")
+    for failure in report.failures[:5]:
+        print(f"refused        {failure.id}: {failure.reason}")
+    return 1 if report.failures else 0
+
+
+def _delete(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> int:
+    from indexer.changes import delete, read_ids
+
+    report = delete(settings, es, read_ids(args.ids))
+    print(f"deleted {report.written} products from {report.index} (seq {report.seq}) "
+          f"in {report.seconds:.1f} s")
+    if report.not_found:
+        print(f"not found      {len(report.not_found)}: {', '.join(report.not_found[:10])}")
+    return 1 if report.failures else 0
+
+
+def _manage(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> int:
+    from indexer import lifecycle
+
+    if args.command == "rollback":
+        done = lifecycle.rollback(es, settings, to=args.to)
+        print(f"live version   {done.to_index} (was {done.from_index}; "
+              f"{done.replayed} live changes carried over)")
+    elif args.command == "prune":
+        keep = settings.keep_versions if args.keep is None else args.keep
+        if keep < 2:
+            raise ConfigError("--keep must be at least 2 (the live and the previous version)")
+        pruned = lifecycle.prune(es, settings, keep=keep)
+        print(f"pruned         {', '.join(pruned) if pruned else 'nothing'}")
+    else:
+        record = lifecycle.discard(es, settings, args.stamp)
+        print(f"discarded      {record.products_index}")
     return 0
 
 
@@ -113,7 +198,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sample(args)
         if args.command == "build":
             return _build(args, settings)
-        return _versions(settings)
+        from indexer.es import make_client
+
+        es = make_client(settings)
+        try:
+            if args.command == "upsert":
+                return _upsert(args, es, settings)
+            if args.command == "delete":
+                return _delete(args, es, settings)
+            if args.command == "versions":
+                return _versions(es, settings)
+            return _manage(args, es, settings)
+        finally:
+            es.close()
     except ConfigError as exc:
         print(f"indexer: error: {exc}", file=sys.stderr)
         return 2

@@ -54,6 +54,14 @@ class Settings:
     api_port: int = 8000
     alias_check_seconds: float = 5.0
     request_timeout_s: float = 30.0
+    # A killed indexer's lock is taken over after this long without a heartbeat (at once if its
+    # process is known dead on this host); the heartbeat runs every quarter of it.
+    lock_stale_seconds: float = 60.0
+    # How often the search API asks Elasticsearch for changes after its snapshot (upserts,
+    # deletes): a change is in every leg within about this long.
+    sync_seconds: float = 2.0
+    # Full builds keep this many versions (never fewer than the live and the previous one).
+    keep_versions: int = 3
 
     @property
     def products_alias(self) -> str:
@@ -136,4 +144,7 @@ class Settings:
             api_port=int(number("STORESEARCH_PORT", 8000, int, 1, 65535)),
             alias_check_seconds=number("STORESEARCH_ALIAS_CHECK_SECONDS", 5.0, float, 0.0, 3600.0),
             request_timeout_s=number("STORESEARCH_ES_TIMEOUT", 30.0, float, 0.1, 600.0),
+            lock_stale_seconds=number("STORESEARCH_LOCK_STALE_SECONDS", 60.0, float, 1.0, 86_400.0),
+            sync_seconds=number("STORESEARCH_SYNC_SECONDS", 2.0, float, 0.0, 3600.0),
+            keep_versions=int(number("STORESEARCH_KEEP_VERSIONS", 3, int, 2, 1000)),
         )

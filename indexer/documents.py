@@ -31,8 +31,9 @@ def all_titles(product: Product) -> list[str]:
     return titles
 
 
-def product_doc(product: Product, vector: np.ndarray | None, indexed_at: datetime) -> dict[str, Any]:
-    """The ES document of a product (its `_id` is `product.id`)."""
+def product_doc(product: Product, vector: np.ndarray | None, indexed_at: datetime,
+                seq: int = 0) -> dict[str, Any]:
+    """The ES document of a product (its `_id` is `product.id`), written by change number `seq`."""
     titles = " ".join(all_titles(product))
     doc: dict[str, Any] = {
         "id": product.id,
@@ -65,6 +66,7 @@ def product_doc(product: Product, vector: np.ndarray | None, indexed_at: datetim
         "image": product.image,
         "updated_at": product.updated_at.isoformat() if product.updated_at else None,
         "indexed_at": indexed_at.isoformat(),
+        "seq": seq,
         "extra": dict(product.extra),
         "has_vector": vector is not None,
         "suggest": {
@@ -75,6 +77,15 @@ def product_doc(product: Product, vector: np.ndarray | None, indexed_at: datetim
     if vector is not None:
         doc["embedding"] = np.round(vector.astype(np.float64), VECTOR_DECIMALS).tolist()
     return doc
+
+
+def tombstone_doc(product_id: str, indexed_at: datetime, seq: int) -> dict[str, Any]:
+    """What a deleted product leaves behind: hidden from every leg, and seen by catch-up replicas.
+
+    A plain ES delete would leave nothing for a replica polling `seq > N` to find.
+    """
+    return {"id": product_id, "status": "deleted", "tombstone": True, "has_vector": False,
+            "seq": seq, "indexed_at": indexed_at.isoformat(), "updated_at": indexed_at.isoformat()}
 
 
 def brand_keyword_doc(kw: BrandKeyword, indexed_at: datetime) -> dict[str, Any]:

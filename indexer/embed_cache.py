@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -85,12 +85,20 @@ class EmbeddingCache:
         self._db.close()
 
 
-def embed_cached(embedder: Embedder, cache: EmbeddingCache | None, texts: Sequence[str]) -> np.ndarray:
-    """Vectors for `texts`, encoding only those the cache does not hold."""
+def embed_cached(embedder: Embedder, cache: EmbeddingCache | None, texts: Sequence[str],
+                 before_encoding: Callable[[], None] | None = None) -> np.ndarray:
+    """Vectors for `texts`, encoding only those the cache does not hold.
+
+    `before_encoding` runs only if something must be encoded (the build quiets the writer then).
+    """
     if cache is None:
+        if before_encoding and texts:
+            before_encoding()
         return embedder.embed_documents(texts)
     vectors, missing = cache.lookup(texts)
     if missing:
+        if before_encoding:
+            before_encoding()
         fresh = embedder.embed_documents([texts[i] for i in missing])
         vectors[missing] = fresh
         cache.store([texts[i] for i in missing], fresh)

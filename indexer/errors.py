@@ -6,7 +6,8 @@
     ├── EngineError              Elasticsearch failed or is unreachable (translated in `es.py`)
     ├── BuildError               a build could not finish; the live alias was not touched
     │   └── VerificationError    a finished build did not verify; the live alias was not touched
-    └── SnapshotError            a FAISS snapshot is missing, corrupt or of another model
+    ├── SnapshotError            a FAISS snapshot is missing, corrupt or of another model
+    └── LockedError              another build or writer holds the lock this job needs
 
 The CLI maps each to a one-line message and a non-zero exit code; the API maps them to JSON.
 """
@@ -40,3 +41,7 @@ class VerificationError(BuildError):
 
 class SnapshotError(IndexerError):
     """A vector snapshot is missing, corrupt or incompatible."""
+
+
+class LockedError(IndexerError):
+    """Another process holds the build or write lock."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import faiss
 import numpy as np
 
 from indexer.errors import SnapshotError
+from indexer.rwlock import ReadWriteLock
 
 EXACT_MAX = 20_000
 """Up to this many vectors an exact flat scan costs < 2 ms a query: no reason to approximate."""
@@ -47,6 +48,8 @@ class Manifest:
     factory: str
     created: str
     format: int = FORMAT_VERSION
+    seq: int = 0
+    """The change sequence number the snapshot is complete up to: replicas catch up from here."""
 
 
 def _factory_for(count: int) -> str:
@@ -56,14 +59,21 @@ def _factory_for(count: int) -> str:
 
 
 class VectorIndex:
-    """A FAISS index plus the product ids of its rows; read-only, so safe for concurrent searches."""
+    """A FAISS index plus the product id of each row.
 
-    def __init__(self, index: faiss.Index, ids: list[str], manifest: Manifest) -> None:
-        """Wrap a built or loaded index; use `build` or `load` rather than this."""
+    Searches may run concurrently; `apply` (a catch-up replica's changes) excludes them for
+    the few milliseconds it takes, since FAISS does not allow adds/removes during a search.
+    """
+
+    def __init__(self, index: faiss.Index, ids: list[str | None], manifest: Manifest) -> None:
+        """Wrap a built or loaded index (`ids[row]` None: a removed row); use `build` or `load`."""
         self._index = index
-        self.ids = ids
         self.manifest = manifest
-        self._positions = {pid: i for i, pid in enumerate(ids)}
+        self._pids: dict[int, str] = {row: pid for row, pid in enumerate(ids) if pid is not None}
+        self._positions = {pid: row for row, pid in self._pids.items()}
+        self._next = len(ids)
+        self._guard = ReadWriteLock()
+        self.seq = manifest.seq
         if isinstance(index, faiss.IndexIVF):
             index.nprobe = max(8, int(index.nlist * IVF_PROBE_SHARE))
             if index.direct_map.type == faiss.DirectMap.NoMap:  # `vector()` reads rows back by id
@@ -74,8 +84,32 @@ class VectorIndex:
         """Vectors in the index."""
         return int(self._index.ntotal)
 
+    @property
+    def ids(self) -> list[str]:
+        """Product ids in the index (row order for a fresh snapshot)."""
+        return list(self._positions)
+
+    def apply(self, upserts: dict[str, np.ndarray], removals: set[str], seq: int) -> None:
+        """Replace/add `upserts`, drop `removals`, and record that changes up to `seq` are in."""
+        with self._guard.writing():
+            gone = [self._positions.pop(pid) for pid in (removals | set(upserts)) if pid in self._positions]
+            if gone:
+                self._index.remove_ids(np.asarray(gone, dtype=np.int64))
+                for row in gone:
+                    del self._pids[row]
+            if upserts:
+                rows = np.arange(self._next, self._next + len(upserts), dtype=np.int64)
+                self._next += len(upserts)
+                matrix = np.ascontiguousarray(np.vstack(list(upserts.values())), dtype=np.float32)
+                self._index.add_with_ids(matrix, rows)
+                for row, pid in zip(rows.tolist(), upserts, strict=True):
+                    self._pids[row] = pid
+                    self._positions[pid] = row
+            self.seq = max(self.seq, seq)
+
     @classmethod
-    def build(cls, ids: list[str], vectors: np.ndarray, *, version: str, model: str) -> VectorIndex:
+    def build(cls, ids: list[str], vectors: np.ndarray, *, version: str, model: str,
+              seq: int = 0) -> VectorIndex:
         """Index normalised vectors; the index type is chosen by size (see `_factory_for`).
 
         Raises:
@@ -101,7 +135,7 @@ class VectorIndex:
         if len(ids):
             index.add_with_ids(vectors, np.arange(len(ids), dtype=np.int64))
         manifest = Manifest(version=version, model=model, dims=dims, count=len(ids),
-                            metric="inner_product", factory=factory,
+                            metric="inner_product", factory=factory, seq=seq,
                             created=datetime.now(UTC).isoformat(timespec="seconds"))
         return cls(index, list(ids), manifest)
 
@@ -110,15 +144,19 @@ class VectorIndex:
         if self.count == 0 or k <= 0:
             return []
         q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
-        scores, rows = self._index.search(q, min(k, self.count))
-        return [(self.ids[r], float(s)) for s, r in zip(scores[0], rows[0], strict=True) if r >= 0]
+        with self._guard.reading():
+            scores, rows = self._index.search(q, min(k, self.count))
+            pids = self._pids
+            return [(pids[r], float(s)) for s, r in zip(scores[0], rows[0], strict=True)
+                    if r >= 0 and r in pids]
 
     def vector(self, product_id: str) -> np.ndarray | None:
         """The stored vector of one product, if it has one."""
-        pos = self._positions.get(product_id)
-        if pos is None:
-            return None
-        return np.asarray(self._index.reconstruct(pos), dtype=np.float32)
+        with self._guard.reading():
+            pos = self._positions.get(product_id)
+            if pos is None:
+                return None
+            return np.asarray(self._index.reconstruct(pos), dtype=np.float32)
 
     def save(self, directory: Path) -> Path:
         """Write the snapshot atomically: a temp dir renamed into place."""
@@ -128,8 +166,11 @@ class VectorIndex:
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         faiss.write_index(self._index, str(tmp / "index.faiss"))
-        (tmp / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(asdict(self.manifest), indent=2), encoding="utf-8")
+        with self._guard.reading():
+            rows = [self._pids.get(row) for row in range(self._next)]  # null: a removed row
+        (tmp / "ids.json").write_text(json.dumps(rows), encoding="utf-8")
+        manifest = replace(self.manifest, count=len(rows) - rows.count(None), seq=self.seq)
+        (tmp / "manifest.json").write_text(json.dumps(asdict(manifest), indent=2), encoding="utf-8")
         if directory.exists():
             shutil.rmtree(directory)
         tmp.rename(directory)
@@ -152,9 +193,10 @@ class VectorIndex:
             raise SnapshotError(f"no vector snapshot at {directory}: {exc.filename} missing") from exc
         except (ValueError, TypeError, RuntimeError) as exc:
             raise SnapshotError(f"corrupt vector snapshot at {directory}: {exc}") from exc
-        if index.ntotal != len(ids) or manifest.count != len(ids):
+        live = sum(1 for pid in ids if pid is not None)
+        if index.ntotal != live or manifest.count != live:
             raise SnapshotError(
-                f"snapshot {directory} is inconsistent: {index.ntotal} vectors, {len(ids)} ids, "
+                f"snapshot {directory} is inconsistent: {index.ntotal} vectors, {live} ids, "
                 f"manifest says {manifest.count}")
         if expect_model and manifest.model != expect_model:
             raise SnapshotError(

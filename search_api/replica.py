@@ -1,8 +1,11 @@
-"""The API's vector replica: the FAISS snapshot of the version the products alias points at.
+"""The API's vector replica: the FAISS snapshot of the live version, kept current.
 
 The alias is re-read at most every `alias_check_seconds`; when it moves, the new snapshot is
 loaded beside the old one and swapped in with one reference assignment, so requests in flight
-finish on the version they started with.
+finish on the version they started with. A sync thread then follows the live version's change
+log every `sync_seconds` (`seq` above the snapshot's: upserts replace vectors, tombstones and
+vector-less documents remove them), so a change is in the semantic leg within about one
+interval of being written. `status()` reports the lag for /healthz.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from elasticsearch import Elasticsearch
 
+from indexer.changelog import changes_since
 from indexer.config import Settings
 from indexer.errors import IndexerError
 from indexer.vectors import VectorIndex
@@ -41,6 +46,76 @@ class VectorReplica:
         self._loaded: Loaded | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._synced_at: float | None = None  # time.time() of the last successful sync
+        self._sync_error: str | None = None
+        self.applied = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Run `sync` every `sync_seconds` in a daemon thread (no-op if the interval is 0)."""
+        if self._settings.sync_seconds <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._follow, daemon=True, name="replica-sync")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the sync thread."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self._settings.sync_seconds):
+            try:
+                self.sync()
+            except IndexerError as exc:  # keep following; status() reports the error
+                log.warning("replica sync failed: %s", exc)
+            except Exception:
+                log.exception("replica sync failed")
+
+    def sync(self) -> int:
+        """Apply the live version's changes since the loaded snapshot; returns how many."""
+        with self._sync_lock:
+            try:
+                live = self.current()
+                if live is None or live.vectors is None:
+                    return 0
+                vectors = live.vectors
+                upserts: dict[str, np.ndarray] = {}
+                removals: set[str] = set()
+                last = vectors.seq
+                for change in changes_since(self._es, live.index, vectors.seq):
+                    last = max(last, change.seq)
+                    if change.vector is None or change.tombstone:
+                        removals.add(change.id)
+                        upserts.pop(change.id, None)
+                    else:
+                        upserts[change.id] = change.vector
+                        removals.discard(change.id)
+                if last > vectors.seq:
+                    vectors.apply(upserts, removals, last)
+                    self.applied += len(upserts) + len(removals)
+            except IndexerError as exc:
+                self._sync_error = str(exc)
+                raise
+            self._synced_at, self._sync_error = time.time(), None
+            return len(upserts) + len(removals)
+
+    def status(self) -> dict[str, object]:
+        """Version, sequence and lag of the replica, for /healthz."""
+        live = self._loaded
+        now = time.time()
+        return {
+            "version": live.index if live else None,
+            "vectors": live.vectors.count if live and live.vectors else None,
+            "seq": live.vectors.seq if live and live.vectors else None,
+            "sync_seconds": self._settings.sync_seconds,
+            "last_sync_s_ago": round(now - self._synced_at, 2) if self._synced_at else None,
+            "changes_applied": self.applied,
+            "sync_error": self._sync_error,
+        }
 
     def current(self) -> Loaded | None:
         """The live version (None before any build), re-checking the alias when due.

@@ -53,8 +53,7 @@ def healthz():  # type: ignore[no-untyped-def]
         health.update(status="degraded", elasticsearch=f"unreachable: {exc}")
         return jsonify(health), 200
     health["index_version"] = live.index if live else None
-    health["vectors"] = ({"version": live.vectors.manifest.version, "count": live.vectors.count}
-                         if live and live.vectors else None)
+    health["replica"] = rt.replica.status()
     if live is None or live.vectors is None:
         health["status"] = "degraded"
         health["problem"] = live.error if live else "no live index; run `indexer build`"

@@ -53,8 +53,10 @@ class Runtime:
 
     @cached_property
     def replica(self) -> VectorReplica:
-        """The FAISS replica following the products alias."""
-        return VectorReplica(self.settings, self.es)
+        """The FAISS replica following the products alias (and its change log, if `sync_seconds`)."""
+        replica = VectorReplica(self.settings, self.es)
+        replica.start()
+        return replica
 
     @cached_property
     def pool(self) -> ThreadPoolExecutor:

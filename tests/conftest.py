@@ -54,7 +54,8 @@ def model() -> SentenceTransformerEmbedder:
 def fresh_settings(es_url: str, root: Path) -> Settings:
     """Settings with a unique index prefix and vector directory, for one test's isolation."""
     return Settings(es_url=es_url, prefix=f"test-{uuid.uuid4().hex[:10]}", vectors_dir=root / "vectors",
-                    cache_dir=root / "cache", alias_check_seconds=0.0)
+                    cache_dir=root / "cache", alias_check_seconds=0.0, sync_seconds=0.0,
+                    lock_stale_seconds=5.0)
 
 
 def drop_prefix(es: Elasticsearch, prefix: str) -> None:
