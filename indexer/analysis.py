@@ -21,6 +21,20 @@ import snowballstemmer
 ZH_WORDS = Path(__file__).with_name("zh_words.txt")
 """Marketplace vocabulary jieba's general dictionary splits wrongly (抱枕 → 抱 / 枕)."""
 
+ANALYSIS_FORMAT = 1
+"""Bump when the analysis functions change their output: cached analyses keyed on it expire."""
+
+
+@lru_cache(maxsize=1)
+def analysis_fingerprint() -> str:
+    """What determines the tokens: the format number, jieba's version and the shipped vocabulary."""
+    import hashlib
+
+    digest = hashlib.sha1(f"{ANALYSIS_FORMAT}|{jieba.__version__}|".encode(), usedforsecurity=False)
+    if ZH_WORDS.exists():
+        digest.update(ZH_WORDS.read_bytes())
+    return digest.hexdigest()[:16]
+
 _RUN = re.compile(
     r"(?P<han>[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)"
     r"|(?P<kana>[\u3040-\u30ff]+)"

@@ -29,13 +29,14 @@ from elasticsearch import Elasticsearch
 from tqdm import tqdm
 
 from indexer import catalog, mappings
+from indexer.analysis_cache import AnalysisCache
 from indexer.bulk import BulkFailure, bulk_write
 from indexer.changelog import Change, replay
 from indexer.config import Settings
-from indexer.documents import brand_keyword_doc, product_doc
+from indexer.documents import analysed_text, brand_keyword_doc, product_doc, rounded
 from indexer.embed_cache import EmbeddingCache, embed_cached
 from indexer.embedder import Embedder, check_template, document_text
-from indexer.errors import BuildError
+from indexer.errors import BuildError, IndexerError
 from indexer.es import engine_errors, ping
 from indexer.lifecycle import discard_build, mark_retired, prune
 from indexer.locks import BUILD_LOCK, WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock
@@ -70,7 +71,8 @@ class BuildOptions:
     # 10k sample 1024 gave 213 docs/s vs 197 at 256 (single runs on a noisy machine)
     batch_size: int = 1024
     progress: bool = True
-    embed_cache: bool = True
+    cache: bool = True
+    """Reuse embeddings and analysed text of unchanged products (settings.cache_dir)."""
 
 
 @dataclass
@@ -134,6 +136,9 @@ def _finish_index(es: Elasticsearch, name: str) -> None:
         es.indices.refresh(index=name)
 
 
+WRITERS = 2
+"""Concurrent bulk requests: with nothing to encode, Elasticsearch can then use both cores."""
+
 CHECKPOINT_SECONDS = 2.0
 """How often the build record's checkpoint is written while loading."""
 
@@ -151,7 +156,8 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
                    record: BuildRecord, log_: catalog.RejectLog, report: BuildReport) -> _Loaded:
     total = catalog.count_rows(options.products) if options.progress else None
     cache = EmbeddingCache(settings.embedding_cache_path, embedder.fingerprint, embedder.dims) \
-        if options.embed_cache else None
+        if options.cache else None
+    analysis = AnalysisCache(settings.analysis_cache_path) if options.cache else None
     skip_through = record.batches_done  # resumed: these batches are in ES already
     last_save = [time.monotonic()]
 
@@ -161,7 +167,7 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
             record.save(es, settings)
             last_save[0] = time.monotonic()
 
-    writer = BulkWriter(es, record.products_index, on_acked=acked)
+    writer = BulkWriter(es, record.products_index, on_acked=acked, workers=WRITERS)
     now = datetime.now(UTC)
     chunk = settings.bulk_chunk_docs
     all_ids: set[str] = set()
@@ -179,11 +185,14 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
                                    before_encoding=writer.wait_idle)  # the model runs alone
             report.embed_seconds += time.perf_counter() - started
             if number > skip_through:
-                by_row: dict[int, np.ndarray] = dict(zip(readable, vectors, strict=True))
+                by_row = dict(zip(readable, rounded(vectors), strict=True))
+                fields = analysis.analyse(batch) if analysis else [analysed_text(p) for p in batch]
                 for start in range(0, len(batch), chunk):
                     part = range(start, min(start + chunk, len(batch)))
-                    writer.put([(batch[i].id, product_doc(batch[i], by_row.get(i), now, record.seq))
+                    writer.put([(batch[i].id, product_doc(batch[i], by_row.get(i), now, record.seq, fields[i]))
                                 for i in part], number, last=part.stop == len(batch))
+            else:
+                writer.skip(number)
             all_ids.update(p.id for p in batch)
             vector_ids.extend(batch[i].id for i in readable)
             blocks.append(vectors)
@@ -199,6 +208,8 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
         if cache:
             report.cache_hits, report.cache_misses = cache.hits, cache.misses
             cache.close()
+        if analysis:
+            analysis.close()
     record.save(es, settings)
     report.failures.extend(bulk.failures)
     matrix = np.vstack(blocks) if blocks else np.zeros((0, embedder.dims), dtype=np.float32)
@@ -383,8 +394,9 @@ def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bui
                 seq = max([seq, *(c.seq for c in changes)])
                 _finish_index(es, record.products_index)
         with report.phase("vector snapshot"):
+            centroids = _reusable_centroids(settings, live, embedder, report, len(loaded.vector_ids))
             vectors = VectorIndex.build(loaded.vector_ids, loaded.matrix, version=record.products_index,
-                                        model=embedder.model_id, seq=seq)
+                                        model=embedder.model_id, seq=seq, centroids=centroids)
             report.snapshot = vectors.save(settings.vectors_dir / record.products_index)
         report.vectors = vectors.count
         with report.phase("verify"):
@@ -397,6 +409,21 @@ def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bui
     with report.phase("prune"):
         report.pruned = prune(es, settings, keep=settings.keep_versions)
     return report
+
+
+REUSE_CENTROIDS_MAX_NEW = 0.05
+"""Seed IVF lists from the live snapshot when at most this share of vectors is newly encoded:
+the vectors are then (nearly) the ones those centroids were trained on."""
+
+
+def _reusable_centroids(settings: Settings, live: str | None, embedder: Embedder, report: BuildReport,
+                        count: int) -> np.ndarray | None:
+    if live is None or report.cache_misses > REUSE_CENTROIDS_MAX_NEW * count or report.cache_hits == 0:
+        return None
+    try:
+        return VectorIndex.load(settings.vectors_dir / live, expect_model=embedder.model_id).centroids()
+    except IndexerError:
+        return None
 
 
 def _interrupted(es: Elasticsearch, settings: Settings, record: BuildRecord, exc: BaseException) -> None:

@@ -42,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="where <version>-rejects.jsonl lists rejected rows (default data/reports)")
     build.add_argument("--batch-size", type=int, default=1024, help="products per encode+bulk step")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
-    build.add_argument("--no-embed-cache", action="store_true",
-                       help="encode every product even if its text was embedded before")
+    build.add_argument("--no-cache", action="store_true",
+                       help="encode and analyse every product even if it was seen before (STORESEARCH_CACHE_DIR)")
 
     upsert = sub.add_parser("upsert", help="insert or replace products in the live version")
     upsert.add_argument("products", type=Path, nargs="+", help="product files (.jsonl[.gz], .csv, .parquet)")
@@ -92,7 +92,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
                            max_reject_ratio=args.max_reject_ratio, allow_failures=args.allow_failures,
                            reject_dir=args.reject_dir, batch_size=args.batch_size,
                            progress=not args.no_progress and sys.stderr.isatty(),
-                           embed_cache=not args.no_embed_cache)
+                           cache=not args.no_cache)
     embedder = SentenceTransformerEmbedder.from_settings(settings)
     es = make_client(settings)
     try:

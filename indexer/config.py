@@ -78,6 +78,11 @@ class Settings:
         """The SQLite file of cached document embeddings (shared by all models; keys include the model)."""
         return self.cache_dir / "embeddings.sqlite"
 
+    @property
+    def analysis_cache_path(self) -> Path:
+        """The SQLite file of cached analysed text (keys include the analysis fingerprint)."""
+        return self.cache_dir / "analysis.sqlite"
+
     def with_(self, **changes: object) -> Settings:
         """Copy with some fields replaced (tests and CLI flags)."""
         return replace(self, **changes)  # type: ignore[arg-type]

@@ -9,17 +9,13 @@ float32 bytes the model produced, so cached and fresh vectors are bit-identical.
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from indexer.blob_store import BlobStore
 from indexer.embedder import Embedder
-from indexer.errors import ConfigError
-
-LOOKUP_CHUNK = 900
-"""Keys per `IN (...)` query: under SQLite's default limit of 999 host parameters."""
 
 
 def _key(fingerprint: bytes, text: str) -> bytes:
@@ -39,26 +35,14 @@ class EmbeddingCache:
         self.path = path
         self.dims = dims
         self._fingerprint = fingerprint.encode("utf-8") + b"\0"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")  # a lost tail only costs a re-encode
-            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)"
-                             " WITHOUT ROWID")
-        except (sqlite3.Error, OSError) as exc:
-            raise ConfigError(f"cannot open embedding cache {path}: {exc}") from exc
+        self._store = BlobStore(path, "embeddings")
         self.hits = 0
         self.misses = 0
 
     def lookup(self, texts: Sequence[str]) -> tuple[np.ndarray, list[int]]:
         """Vectors for `texts` (zero rows where missing) and the positions that were missing."""
         keys = [_key(self._fingerprint, t) for t in texts]
-        found: dict[bytes, bytes] = {}
-        for start in range(0, len(keys), LOOKUP_CHUNK):
-            chunk = keys[start:start + LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            found.update(self._db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({marks})", chunk))
+        found = self._store.get_many(keys)
         out = np.zeros((len(texts), self.dims), dtype=np.float32)
         missing: list[int] = []
         width = 4 * self.dims
@@ -74,15 +58,12 @@ class EmbeddingCache:
 
     def store(self, texts: Sequence[str], vectors: np.ndarray) -> None:
         """Remember freshly encoded vectors."""
-        rows = [(_key(self._fingerprint, t), np.ascontiguousarray(v, dtype=np.float32).tobytes())
-                for t, v in zip(texts, vectors, strict=True)]
-        with self._db:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO vectors (key, vector) VALUES (?, ?)", rows)
+        self._store.put_many((_key(self._fingerprint, t), np.ascontiguousarray(v, dtype=np.float32).tobytes())
+                             for t, v in zip(texts, vectors, strict=True))
 
     def close(self) -> None:
         """Close the database file."""
-        self._db.close()
+        self._store.close()
 
 
 def embed_cached(embedder: Embedder, cache: EmbeddingCache | None, texts: Sequence[str],

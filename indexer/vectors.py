@@ -109,8 +109,12 @@ class VectorIndex:
 
     @classmethod
     def build(cls, ids: list[str], vectors: np.ndarray, *, version: str, model: str,
-              seq: int = 0) -> VectorIndex:
+              seq: int = 0, centroids: np.ndarray | None = None) -> VectorIndex:
         """Index normalised vectors; the index type is chosen by size (see `_factory_for`).
+
+        `centroids` (from `centroids()` of a snapshot of the same vectors, give or take a few)
+        skip IVF training when their count matches: a rebuild of an unchanged catalog then
+        spends ~1 s here instead of ~8 s at 100k.
 
         Raises:
             SnapshotError: shapes disagree or ids repeat.
@@ -123,7 +127,12 @@ class VectorIndex:
         dims = int(vectors.shape[1]) if vectors.size else 0
         factory = _factory_for(len(ids))
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        if factory.startswith("IVF"):
+        nlist = int(factory[3:].split(",")[0]) if factory.startswith("IVF") else 0
+        if nlist and centroids is not None and centroids.shape == (nlist, dims):
+            quantizer = faiss.IndexFlatIP(dims)
+            quantizer.add(np.ascontiguousarray(centroids, dtype=np.float32))
+            index = faiss.IndexIVFFlat(quantizer, dims, nlist, faiss.METRIC_INNER_PRODUCT)
+        elif nlist:
             index = faiss.index_factory(dims, factory, faiss.METRIC_INNER_PRODUCT)
             # k-means on ≤ 64 points a list, 10 iterations: the 100k build's FAISS step 8.5 s instead
             # of 9.9 s; recall vs exact on the 100k sample 0.996 @10, 1.000 @100 (was 1.000/1.000)
@@ -138,6 +147,13 @@ class VectorIndex:
                             metric="inner_product", factory=factory, seq=seq,
                             created=datetime.now(UTC).isoformat(timespec="seconds"))
         return cls(index, list(ids), manifest)
+
+    def centroids(self) -> np.ndarray | None:
+        """The IVF list centroids (None for an exact index), to seed the next build's index."""
+        if not isinstance(self._index, faiss.IndexIVF):
+            return None
+        quantizer = self._index.quantizer
+        return np.asarray(quantizer.reconstruct_n(0, quantizer.ntotal), dtype=np.float32)
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Top-k (product id, cosine) for one normalised query vector, best first."""

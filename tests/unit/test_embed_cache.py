@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from indexer.embed_cache import LOOKUP_CHUNK, EmbeddingCache, embed_cached
+from indexer.blob_store import LOOKUP_CHUNK
+from indexer.embed_cache import EmbeddingCache, embed_cached
 from indexer.errors import ConfigError
 from tests.fakes import HashEmbedder
 
@@ -44,5 +45,5 @@ def test_another_model_does_not_see_the_vectors(tmp_path):
 
 def test_unusable_cache_file_is_a_config_error(tmp_path):
     (tmp_path / "c.sqlite").write_bytes(b"not a database" * 100)
-    with pytest.raises(ConfigError, match="embedding cache"):
+    with pytest.raises(ConfigError, match="cannot open cache"):
         EmbeddingCache(tmp_path / "c.sqlite", "m", 4)

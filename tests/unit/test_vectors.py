@@ -57,3 +57,20 @@ def test_bad_snapshots_are_refused(tmp_path):
     (path / "ids.json").write_text('["a", "b"]')
     with pytest.raises(SnapshotError, match="inconsistent"):
         VectorIndex.load(path)
+
+
+def test_reused_centroids_skip_training_and_keep_recall():
+    rng = np.random.default_rng(3)
+    n = EXACT_MAX + 3000
+    centers = _unit(rng, 150)
+    vectors = centers[rng.integers(0, 150, n)] + 0.1 * rng.standard_normal((n, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = [str(i) for i in range(n)]
+    first = VectorIndex.build(ids, vectors, version="v1", model="m")
+    seeded = VectorIndex.build(ids, vectors, version="v2", model="m", centroids=first.centroids())
+    assert np.array_equal(seeded.centroids(), first.centroids())
+    for q in vectors[rng.integers(0, n, 20)]:
+        assert [h[0] for h in seeded.search(q, 10)] == [h[0] for h in first.search(q, 10)]
+    # centroids of another shape are ignored: the index is trained afresh
+    fresh = VectorIndex.build(ids[:-2000], vectors[:-2000], version="v3", model="m", centroids=first.centroids())
+    assert fresh.centroids().shape[0] != first.centroids().shape[0]
