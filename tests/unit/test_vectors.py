@@ -25,12 +25,16 @@ def test_exact_index_roundtrip(tmp_path):
         VectorIndex.load(tmp_path / "v1", expect_model="other")
 
 
+def _clustered(rng, n, clusters, d=32):
+    """Unit vectors around a few centres, like product embeddings of a catalog."""
+    vectors = _unit(rng, clusters, d)[rng.integers(0, clusters, n)] + 0.1 * rng.standard_normal((n, d)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
 def test_ivf_recall_against_exact_search():
     rng = np.random.default_rng(2)
     n = EXACT_MAX + 5000
-    centers = _unit(rng, 200)
-    vectors = centers[rng.integers(0, 200, n)] + 0.1 * rng.standard_normal((n, 32)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _clustered(rng, n, 200)
     ids = [str(i) for i in range(n)]
     approx = VectorIndex.build(ids, vectors, version="v", model="m")
     assert approx.manifest.factory.startswith("IVF")
@@ -62,9 +66,7 @@ def test_bad_snapshots_are_refused(tmp_path):
 def test_reused_centroids_skip_training_and_keep_recall():
     rng = np.random.default_rng(3)
     n = EXACT_MAX + 3000
-    centers = _unit(rng, 150)
-    vectors = centers[rng.integers(0, 150, n)] + 0.1 * rng.standard_normal((n, 32)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _clustered(rng, n, 150)
     ids = [str(i) for i in range(n)]
     first = VectorIndex.build(ids, vectors, version="v1", model="m")
     seeded = VectorIndex.build(ids, vectors, version="v2", model="m", centroids=first.centroids())
