@@ -120,6 +120,7 @@ def brand_keyword_doc(kw: BrandKeyword, indexed_at: datetime) -> dict[str, Any]:
         "keyword_tokens": analyzed(kw.keyword),
         "aliases": list(kw.aliases),
         "aliases_norm": [normalize(a) for a in kw.aliases],
+        "aliases_tokens": [analyzed(a) for a in kw.aliases],
         "brand_id": kw.brand_id,
         "brand": kw.brand,
         "priority": kw.priority,
