@@ -8,9 +8,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from indexer.errors import IndexerError
 from indexer.es import ping
-from search_api import brand_zone, hybrid
+from search_api.answer import answer
 from search_api.errors import InvalidParameter
-from search_api.params import SearchRequest, parse_search
+from search_api.params import parse_search
 from search_api.runtime import Runtime
 
 bp = Blueprint("search", __name__)
@@ -25,18 +25,10 @@ def _query_args() -> dict[str, Any]:
     return {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
 
 
-def _answer(req: SearchRequest) -> dict[str, Any]:
-    """Organic results, then the brand zone beside them (never mixed in)."""
-    rt = runtime()
-    body = hybrid.search(rt, req)
-    zone = brand_zone.build_zone(rt.es, rt.settings.brand_keywords_alias, req, lambda r: hybrid.search(rt, r))
-    return {"results": body.pop("results"), "brand_zone": zone, **body}
-
-
 @bp.get("/search")
 def search_get():  # type: ignore[no-untyped-def]
     """Search with query-string parameters."""
-    return jsonify(_answer(parse_search(_query_args())))
+    return jsonify(answer(runtime(), parse_search(_query_args())))
 
 
 @bp.post("/search")
@@ -45,7 +37,7 @@ def search_post():  # type: ignore[no-untyped-def]
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidParameter("body must be a JSON object", field="body")
-    return jsonify(_answer(parse_search(body)))
+    return jsonify(answer(runtime(), parse_search(body)))
 
 
 @bp.get("/healthz")
