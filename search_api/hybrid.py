@@ -96,6 +96,8 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     future = None
     if req.mode in ("hybrid", "keyword"):
         size = max(settings.keyword_candidates, depth)
+        if taste is not None and req.mode == "hybrid" and not rt.embedder.readable(req.q):
+            size = max(size, settings.personal_gate_depth)  # the profile leg picks from these
         functions = keyword_functions(personal, settings) if personal is not None else None
         future = rt.pool.submit(keyword.search, rt.es, live.index, req, size=size, functions=functions,
                                 max_boost=settings.personal_max_boost)
@@ -107,7 +109,8 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
                 leg, status = semantic.search(rt.embedder, live.vectors, req.q,
                                               size=max(settings.semantic_candidates, depth),
                                               profile=taste, alpha=settings.personal_alpha,
-                                              gate_depth=settings.personal_gate_depth)
+                                              gate_depth=settings.personal_gate_depth,
+                                              gate_ratio=settings.personal_gate_ratio)
             except Exception as exc:  # a broken model must not take keyword search down
                 leg, status = None, f"failed: {type(exc).__name__}"
             legs["semantic"] = status
@@ -124,7 +127,8 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
             and live.vectors is not None):
         # the model cannot read the query, but it can still say which matches look like what
         # the shopper viewed: "items like yours", among the keyword leg's candidates only
-        results["profile"] = semantic.profile_leg(live.vectors, results["keyword"].ids, taste)
+        results["profile"] = semantic.profile_leg(live.vectors, results["keyword"].ids, taste,
+                                                  gate_ratio=settings.personal_gate_ratio)
         legs["profile"] = "ok"
     failed = [name for name, status in legs.items() if status.startswith("failed")]
     if not results and failed:
