@@ -1,14 +1,19 @@
 """Personalisation: lift on generated and ESCI personas, and its latency cost, in one run.
 
     .venv/bin/python bench/personalisation.py --personas data/sample100k/personas.jsonl \
-        [--prefix bench] [--vectors-dir data/vectors] [--esci-prefix pesci] [--rounds 3]
+        [--prefix bench] [--vectors-dir data/vectors] [--esci-prefix pesci] [--esci-vectors-dir DIR]
+        [--rounds 3]
 
 Sample personas (`indexer sample --size 100000 --personas 80`) are searched on the live build of
 `--prefix` (the same catalog: same size and seed), which is only read. Each persona's query runs
 unpersonalised and personalised by its history (inline `history`, ages placed before now), in
-alternating order, and `--rounds` times for latency. Printed per kind: preferred items in the top
+alternating order, and `--rounds` times for latency; then by `user_id` with the same history
+stored as events under `--events-prefix` (results must equal the inline ones; its latency is
+counted from round 2 on, when the profile is cached as it is for a shopper's follow-up searches).
+Printed per kind: preferred items in the top
 10 (mean, and the ratio personalised / unpersonalised), nDCG@10 with the preference as the label,
-results from outside the query's category family that entered a top 10, and p50/p99 latency.
+results from outside the query's category family that entered a top 10 (and of those, ones whose
+leaf category was nowhere in the unpersonalised top 10), and p50/p99 latency.
 
 ESCI personas: for every judged dev query, a shopper who prefers the brand with the most Exact
 products among the judged ones and who viewed up to 20 *other* products of that brand (none judged
@@ -40,9 +45,9 @@ from indexer.embedder import SentenceTransformerEmbedder  # noqa: E402
 from indexer.es import make_client  # noqa: E402
 from indexer.personas import family_of_result, is_preferred  # noqa: E402
 from indexer.versions import alias_target  # noqa: E402
-from search_api import hybrid  # noqa: E402
+from search_api import event_store, hybrid  # noqa: E402
 from search_api.evaluation import load_judgments, ndcg_at  # noqa: E402
-from search_api.events import parse_history  # noqa: E402
+from search_api.events import Event, parse_history  # noqa: E402
 from search_api.params import parse_search  # noqa: E402
 from search_api.runtime import Runtime  # noqa: E402
 
@@ -74,9 +79,19 @@ def preference_ndcg(results: list[dict], preferred: dict | None) -> float:
     return dcg / sum(1 / math.log2(i + 2) for i in range(10))
 
 
+def store_histories(rt: Runtime, personas: list[dict]) -> None:
+    """Write every persona's history as stored events (user id = persona id) under the events prefix."""
+    rt.ensure_events_template()
+    now = datetime.now(UTC)
+    events = [Event(p["id"], h["product_id"], h["action"], "feed", now - timedelta(hours=h["age_hours"]))
+              for p in personas for h in p["history"]]
+    report = event_store.write(rt.es, rt.settings, events, known=set(), refresh=True)
+    assert report.accepted == len(events), report.rejected[:3]
+
+
 def sample_part(rt: Runtime, personas: list[dict], rounds: int) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {"unpersonalised": [], "personalised": []}
-    rows: dict[str, list[tuple[int, int, float, float, int]]] = defaultdict(list)
+    times: dict[str, list[float]] = {"unpersonalised": [], "personalised": [], "user_id (cached)": []}
+    rows: dict[str, list[tuple[int, int, float, float, int, int]]] = defaultdict(list)
     for p in personas[:5]:  # warm-up
         timed(rt, {"q": p["query"], "size": 10}, None)
         timed(rt, {"q": p["query"], "size": 10}, placed(p["history"]))
@@ -92,20 +107,27 @@ def sample_part(rt: Runtime, personas: list[dict], rounds: int) -> dict[str, lis
                 mine, t_p = timed(rt, args, history)
             times["unpersonalised"].append(t_b)
             times["personalised"].append(t_p)
+            stored, t_u = timed(rt, {**args, "user_id": p["id"]}, None)
+            if r:  # round 0 builds the profile (cache miss); later rounds are what a shopper sees
+                times["user_id (cached)"].append(t_u)
+            assert [x["id"] for x in stored["results"]] == [x["id"] for x in mine["results"]]
             if r:
                 continue
             before = {x["id"] for x in base["results"]}
             entered = [x for x in mine["results"]
                        if x["id"] not in before and family_of_result(x) != p["family"]]
+            base_leaves = {x["category"][-1] for x in base["results"]}
+            new_leaf = [x for x in entered if x["category"][-1] not in base_leaves]
             rows[p["kind"]].append((sum(is_preferred(x, p["preferred"]) for x in base["results"]),
                                     sum(is_preferred(x, p["preferred"]) for x in mine["results"]),
                                     preference_ndcg(base["results"], p["preferred"]),
-                                    preference_ndcg(mine["results"], p["preferred"]), len(entered)))
+                                    preference_ndcg(mine["results"], p["preferred"]), len(entered),
+                                    len(new_leaf)))
             if entered:
                 print(f"  {p['id']} {p['query']!r}: entered from outside {p['family']}: "
                       f"{[(x['id'], x['category'][-1]) for x in entered]}")
     print(f"{'kind':<10} {'n':>3} {'pref@10 base':>13} {'personal':>9} {'ratio':>6} "
-          f"{'nDCG base':>10} {'personal':>9} {'unrelated entered':>18}")
+          f"{'nDCG base':>10} {'personal':>9} {'unrelated entered':>18} {'new unrelated leaf':>19}")
     lift = [row for kind in ("category", "brand") for row in rows[kind]]
     for kind, data in [*rows.items(), ("lift (all)", lift)]:
         if not data:
@@ -113,7 +135,7 @@ def sample_part(rt: Runtime, personas: list[dict], rounds: int) -> dict[str, lis
         b, m = statistics.fmean(x[0] for x in data), statistics.fmean(x[1] for x in data)
         print(f"{kind:<10} {len(data):3d} {b:13.2f} {m:9.2f} {m / b if b else float('inf'):6.2f} "
               f"{statistics.fmean(x[2] for x in data):10.3f} {statistics.fmean(x[3] for x in data):9.3f} "
-              f"{sum(x[4] for x in data):18d}")
+              f"{sum(x[4] for x in data):18d} {sum(x[5] for x in data):19d}")
     return times
 
 
@@ -173,8 +195,11 @@ def main() -> int:
     parser.add_argument("--prefix", default="bench", help="live sample build to read (never written)")
     parser.add_argument("--vectors-dir", type=Path, default=None, help="its FAISS snapshots")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--events-prefix", default="pbench",
+                        help="where persona histories are stored as events (deleted afterwards)")
     parser.add_argument("--esci", type=Path, default=ESCI)
     parser.add_argument("--esci-prefix", default="pesci")
+    parser.add_argument("--esci-vectors-dir", type=Path, default=None, help="default: --vectors-dir")
     parser.add_argument("--no-esci", action="store_true")
     args = parser.parse_args()
     base = Settings.from_env().with_(sync_seconds=0.0, alias_check_seconds=3600.0)
@@ -182,22 +207,33 @@ def main() -> int:
         base = base.with_(vectors_dir=args.vectors_dir)
     model = SentenceTransformerEmbedder.from_settings(base, for_queries=True)
     personas = [json.loads(line) for line in args.personas.read_text(encoding="utf-8").splitlines()]
-    rt = Runtime(base.with_(prefix=args.prefix), embedder=model)
+    rt = Runtime(base.with_(prefix=args.prefix, events_prefix=args.events_prefix), embedder=model)
     live = rt.replica.current()
     if live is None or live.vectors is None:
         print(f"personalisation: no live build with vectors for prefix {args.prefix}", file=sys.stderr)
         return 2
     print(f"index {live.index}: {live.vectors.count} vectors; {len(personas)} personas")
-    times = sample_part(rt, personas, args.rounds)
+    store_histories(rt, personas)
+    try:
+        times = sample_part(rt, personas, args.rounds)
+    finally:
+        rt.es.indices.delete(index=f"{rt.settings.events_alias}-*", ignore_unavailable=True,
+                             allow_no_indices=True)
+        rt.es.options(ignore_status=404).indices.delete_index_template(name=rt.settings.events_alias)
     print(f"{'latency':<15} {'n':>5} {'p50 ms':>8} {'p99 ms':>8}")
     for name, values in times.items():
         print(f"{name:<15} {len(values):5d} {pct(values, 50):8.1f} {pct(values, 99):8.1f}")
     mine, plain = times["personalised"], times["unpersonalised"]
-    print(f"personalised / unpersonalised p50 = {pct(mine, 50) / pct(plain, 50):.3f}, "
-          f"p99 = {pct(mine, 99) / pct(plain, 99):.3f}")
+    print(f"personalised (inline history, profile built per request) / unpersonalised: "
+          f"p50 {pct(mine, 50) / pct(plain, 50):.3f}, p99 {pct(mine, 99) / pct(plain, 99):.3f}")
+    cached = times["user_id (cached)"]
+    print(f"personalised (user_id, cached profile) / unpersonalised: "
+          f"p50 {pct(cached, 50) / pct(plain, 50):.3f}, p99 {pct(cached, 99) / pct(plain, 99):.3f}")
     if args.no_esci or not (args.esci / "products.jsonl.gz").exists():
         return 0
     esci = base.with_(prefix=args.esci_prefix)
+    if args.esci_vectors_dir:
+        esci = esci.with_(vectors_dir=args.esci_vectors_dir)
     es = make_client(esci)
     if not alias_target(es, esci.products_alias):
         report = build(esci, es, SentenceTransformerEmbedder.from_settings(esci),

@@ -46,12 +46,4 @@ def profile_leg(vectors: VectorIndex, candidates: Sequence[str], profile: np.nda
 
 def vectors_of(vectors: VectorIndex, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """The ids that have a vector in the replica, and those vectors as rows."""
-    found, rows = [], []
-    for pid in ids:
-        vector = vectors.vector(pid)
-        if vector is not None:
-            found.append(pid)
-            rows.append(vector)
-    if not rows:
-        return [], np.zeros((0, vectors.manifest.dims), dtype=np.float32)
-    return found, np.vstack(rows)
+    return vectors.vectors(list(ids))

@@ -57,3 +57,14 @@ def test_bad_snapshots_are_refused(tmp_path):
     (path / "ids.json").write_text('["a", "b"]')
     with pytest.raises(SnapshotError, match="inconsistent"):
         VectorIndex.load(path)
+
+
+@pytest.mark.parametrize("n", [50, EXACT_MAX + 1])
+def test_batch_vectors_match_single_reads(n):
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng, n)
+    index = VectorIndex.build([f"p{i}" for i in range(n)], vectors, version="v", model="m")
+    index.apply({}, {"p2"}, 1)
+    found, matrix = index.vectors(["p9", "nope", "p2", "p4"])
+    assert found == ["p9", "p4"] and np.allclose(matrix, vectors[[9, 4]], atol=1e-6)
+    assert index.vectors(["nope"])[1].shape == (0, 32)
