@@ -86,8 +86,10 @@ class Settings:
     profile_ttl_s: float = 30.0
     profile_top: int = 5
     action_weights: tuple[tuple[str, float], ...] = tuple(DEFAULT_ACTION_WEIGHTS.items())
-    # Share of the profile in the semantic query vector: normalize((1-α)·q + α·u).
-    personal_alpha: float = 0.3
+    # Share of the profile in the semantic query vector: normalize((1-α)·q + α·u). bench/
+    # personalisation.py, same code, α 0.3 → 0.1: sample-persona lift 2.24× → 2.08× (preferred items
+    # in the top 10), ESCI-persona nDCG@10 0.704 → 0.739 (0.736 unpersonalised). Relevance first.
+    personal_alpha: float = 0.1
     # Keyword-leg factor for a candidate of an affinity brand / category: 1 + boost · share.
     personal_brand_boost: float = 0.5
     personal_category_boost: float = 0.5
@@ -205,7 +207,7 @@ class Settings:
             profile_ttl_s=number("STORESEARCH_PROFILE_TTL_S", 30.0, float, 0.0, 86_400.0),
             profile_top=int(number("STORESEARCH_PROFILE_TOP", 5, int, 1, 100)),
             action_weights=_action_weights(env.get("STORESEARCH_ACTION_WEIGHTS", "")),
-            personal_alpha=number("STORESEARCH_PERSONAL_ALPHA", 0.3, float, 0.0, 1.0),
+            personal_alpha=number("STORESEARCH_PERSONAL_ALPHA", 0.1, float, 0.0, 1.0),
             personal_brand_boost=number("STORESEARCH_PERSONAL_BRAND_BOOST", 0.5, float, 0.0, 10.0),
             personal_category_boost=number("STORESEARCH_PERSONAL_CATEGORY_BOOST", 0.5, float, 0.0, 10.0),
             personal_max_boost=number("STORESEARCH_PERSONAL_MAX_BOOST", 1.5, float, 1.0, 100.0),
