@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
     sample.add_argument("--size", type=int, default=3000, help="number of products (default 3000)")
     sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     sample.add_argument("--out", type=Path, default=Path("data/sample"), help="output directory")
+    sample.add_argument("--personas", type=int, default=0, metavar="N",
+                        help="also write N shoppers with viewing histories and hidden preferences "
+                             "(personas.jsonl, for bench/personalisation.py)")
 
     build = sub.add_parser("build", help="build a new verified version and make it live")
     build.add_argument("products", type=Path, nargs="*", help="product files (.jsonl[.gz], .csv, .parquet)")
@@ -67,9 +70,9 @@ def _parser() -> argparse.ArgumentParser:
 def _sample(args: argparse.Namespace) -> int:
     from indexer import sample
 
-    if args.size < 1:
-        raise ConfigError("--size must be at least 1")
-    paths = sample.write(args.out, args.size, seed=args.seed)
+    if args.size < 1 or args.personas < 0:
+        raise ConfigError("--size must be at least 1 and --personas at least 0")
+    paths = sample.write(args.out, args.size, seed=args.seed, personas=args.personas)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from indexer.errors import ConfigError
 
-FAMILIES = ("products", "brand_keywords")
+FAMILIES = ("products", "brand_keywords", "events")
 
 
 def load(directory: Path, family: str, *, dims: int | None = None) -> dict[str, Any]:

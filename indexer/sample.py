@@ -125,19 +125,31 @@ def brand_keywords(brands: list[Brand], leaf_counts: Counter[tuple[int, str]]) -
     return rows
 
 
-def write(out_dir: Path, size: int, *, seed: int = 7) -> dict[str, Path]:
-    """Write `products.jsonl` and `brand_keywords.jsonl`; returns their paths."""
+def write(out_dir: Path, size: int, *, seed: int = 7, personas: int = 0) -> dict[str, Path]:
+    """Write `products.jsonl`, `brand_keywords.jsonl` (and `personas.jsonl`); returns their paths."""
+    from indexer.personas import item_of
+    from indexer.personas import personas as make_personas
+
     out_dir.mkdir(parents=True, exist_ok=True)
     brands, rows = products(size, seed=seed)
     by_zh = {b.zh: b for b in brands}
     counts: Counter[tuple[int, str]] = Counter()
+    items = []
     products_path = out_dir / "products.jsonl"
     with products_path.open("w", encoding="utf-8") as fh:
         for row in rows:
             counts[(row["extra"]["leaf"], by_zh[row["brand"]].id)] += 1
+            if personas:
+                items.append(item_of(row))
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     keywords_path = out_dir / "brand_keywords.jsonl"
     with keywords_path.open("w", encoding="utf-8") as fh:
         for kw in brand_keywords(brands, counts):
             fh.write(json.dumps(kw, ensure_ascii=False) + "\n")
-    return {"products": products_path, "brand_keywords": keywords_path}
+    paths = {"products": products_path, "brand_keywords": keywords_path}
+    if personas:
+        paths["personas"] = out_dir / "personas.jsonl"
+        with paths["personas"].open("w", encoding="utf-8") as fh:
+            for persona in make_personas(items, personas, seed=seed):
+                fh.write(json.dumps(persona, ensure_ascii=False) + "\n")
+    return paths

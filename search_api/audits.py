@@ -148,8 +148,7 @@ def measure(response: Mapping[str, Any], brand: str, top_k: int) -> dict[str, An
 
 def cell_request(keyword: str, persona: Persona, top_k: int) -> SearchRequest:
     """The search a cell runs: the keyword as typed by this persona, first page of `top_k`."""
-    return SearchRequest(q=normalize(keyword), size=top_k, user_id=persona.user_id,  # type: ignore[call-arg]
-                         history=persona.history)
+    return SearchRequest(q=normalize(keyword), size=top_k, user_id=persona.user_id, history=persona.history)
 
 
 @dataclass

@@ -1,6 +1,6 @@
-"""`search-api serve`: run the HTTP service.
+"""`search-api serve`: run the HTTP service; `events-retention`: drop old event days; `audit`: batch audits.
 
-Exit codes: 0 normal stop, 2 bad configuration.
+Exit codes: 0 success or normal stop, 1 the job failed, 2 bad arguments or configuration.
 """
 
 from __future__ import annotations
@@ -22,7 +22,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--host", default=None, help="bind address (default STORESEARCH_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default STORESEARCH_PORT or 8000)")
     serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    retention = sub.add_parser("events-retention",
+                               help="drop daily events indices older than --days (UTC days)")
+    retention.add_argument("--days", type=int, default=None,
+                           help="days to keep (default STORESEARCH_EVENTS_RETENTION_DAYS, 90)")
+    retention.add_argument("--dry-run", action="store_true", help="list what would be dropped")
+    from search_api import audit_cli
+
+    audit_cli.add_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "events-retention":
+        return _retention(args)
+    if args.command == "audit":
+        return _audit(args)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("elastic_transport", "faiss.loader", "sentence_transformers"):  # a line per request
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -48,6 +60,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.info("serving on http://%s:%d", host, port)
     waitress_serve(app, host=host, port=port, threads=args.threads, ident="storesearch")
     return 0
+
+
+def _retention(args: argparse.Namespace) -> int:
+    from indexer.es import make_client
+    from search_api.event_store import drop_older_than
+
+    try:
+        settings = Settings.from_env()
+        days = settings.events_retention_days if args.days is None else args.days
+        if days < 1:
+            raise ConfigError("--days must be at least 1")
+    except ConfigError as exc:
+        print(f"search-api: error: {exc}", file=sys.stderr)
+        return 2
+    es = make_client(settings)
+    try:
+        dropped = drop_older_than(es, settings, days, dry_run=args.dry_run)
+    except IndexerError as exc:
+        print(f"search-api: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        es.close()
+    verb = "would drop" if args.dry_run else "dropped"
+    print(f"{verb} {len(dropped)} events indices older than {days} days"
+          + (f": {', '.join(dropped)}" if dropped else ""))
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from search_api import audit_cli
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return audit_cli.run(args, Settings.from_env())
+    except ConfigError as exc:
+        print(f"search-api: error: {exc}", file=sys.stderr)
+        return 2
+    except IndexerError as exc:
+        print(f"search-api: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
     ApiError                 every error answered as JSON {"error": {code, message, field}}
     ├── InvalidParameter     400: a request field is missing or out of range (names the field)
+    │   └── InvalidEvents    400: events of a batch failed validation (each with its index and field)
+    ├── Unauthorized         401: a protected endpoint without the right API key
     ├── NotFound             404
     └── Unavailable          503: nothing could answer (all legs failed, no index yet)
 
@@ -20,10 +22,12 @@ class ApiError(Exception):
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.extra = dict(extra or {})
         if code:
             self.code = code
 
@@ -32,6 +36,7 @@ class ApiError(Exception):
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.field:
             error["field"] = self.field
+        error.update(self.extra)
         return {"error": error}
 
 
@@ -40,6 +45,25 @@ class InvalidParameter(ApiError):
 
     status = 400
     code = "invalid_parameter"
+
+
+class InvalidEvents(InvalidParameter):
+    """Some events of a batch are invalid; nothing of the batch was written."""
+
+    code = "invalid_events"
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        """`problems`: [{"index", "field", "message"}], first one named in the message."""
+        first = problems[0]
+        super().__init__(f"event {first['index']}: {first['message']} ({len(problems)} invalid)",
+                         field=first["field"], extra={"index": first["index"], "rejected": problems})
+
+
+class Unauthorized(ApiError):
+    """Missing or wrong API key."""
+
+    status = 401
+    code = "unauthorized"
 
 
 class NotFound(ApiError):

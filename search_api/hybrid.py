@@ -1,5 +1,8 @@
 """Hybrid search: keyword and semantic legs run concurrently, fused by RRF, then hydrated.
 
+With a profile (`user_id` or inline `history`), the legs are personalised as `personalize`
+describes; a request without usable history takes exactly the unpersonalised path.
+
 The keyword leg waits on Elasticsearch in a pool thread while the request thread encodes the
 query and searches FAISS, so a hybrid query costs about max(keyword, encode + ANN), not the sum.
 Both legs read the same concrete index version (the one the vector replica loaded), so their ids
@@ -11,6 +14,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
+
 from indexer.errors import IndexerError
 from search_api import keyword, semantic
 from search_api.errors import Unavailable
@@ -18,7 +23,10 @@ from search_api.fusion import rrf
 from search_api.hydrate import display, eligible
 from search_api.keyword import LegResult
 from search_api.params import SearchRequest
+from search_api.personalize import keyword_factor, keyword_functions
+from search_api.profile import Profile
 from search_api.runtime import Runtime
+from search_api.semantic import vectors_of
 
 SORT_KEYS = {
     "price_asc": ("price", False),
@@ -39,6 +47,28 @@ def _sorted(ids: list[str], docs: dict[str, dict[str, Any]], sort: str) -> list[
     return present + missing
 
 
+def _profile(rt: Runtime, req: SearchRequest) -> tuple[Profile | None, str | None]:
+    """The request's profile and the `personal` leg status (None, None: not asked for)."""
+    if req.history is None and not req.user_id:
+        return None, None
+    try:
+        if req.history is not None:
+            profile = rt.profiles.from_history(req.history)
+        else:
+            profile = rt.profiles.for_user(req.user_id or "")
+    except IndexerError as exc:  # personalisation is a bonus: search on without it
+        return None, f"failed: {exc}"
+    return profile, ("ok" if not profile.empty else "no history")
+
+
+def _affinity(live_vectors: Any, ids: list[str], profile: np.ndarray) -> dict[str, float]:
+    """cos(profile, item) for the candidates that have vectors."""
+    if live_vectors is None or not ids:
+        return {}
+    found, matrix = vectors_of(live_vectors, ids)
+    return dict(zip(found, (matrix @ profile).tolist(), strict=True)) if found else {}
+
+
 def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     """Answer one search request with results and meta (see API.md).
 
@@ -57,18 +87,30 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     depth = req.offset + req.size
     legs: dict[str, str] = {}
     results: dict[str, LegResult] = {}
+    profile, personal_status = _profile(rt, req)
+    personal = profile if profile is not None and not profile.empty else None
+    taste = personal.vector if personal is not None else None
+    if personal_status:
+        legs["personal"] = personal_status
 
     future = None
     if req.mode in ("hybrid", "keyword"):
         size = max(settings.keyword_candidates, depth)
-        future = rt.pool.submit(keyword.search, rt.es, live.index, req, size=size)
+        if taste is not None and req.mode == "hybrid" and not rt.embedder.readable(req.q):
+            size = max(size, settings.personal_gate_depth)  # the profile leg picks from these
+        functions = keyword_functions(personal, settings) if personal is not None else None
+        future = rt.pool.submit(keyword.search, rt.es, live.index, req, size=size, functions=functions,
+                                max_boost=settings.personal_max_boost)
     if req.mode in ("hybrid", "semantic"):
         if live.vectors is None:
             legs["semantic"] = f"failed: {live.error}"
         else:
             try:
                 leg, status = semantic.search(rt.embedder, live.vectors, req.q,
-                                              size=max(settings.semantic_candidates, depth))
+                                              size=max(settings.semantic_candidates, depth),
+                                              profile=taste, alpha=settings.personal_alpha,
+                                              gate_depth=settings.personal_gate_depth,
+                                              gate_ratio=settings.personal_gate_ratio)
             except Exception as exc:  # a broken model must not take keyword search down
                 leg, status = None, f"failed: {type(exc).__name__}"
             legs["semantic"] = status
@@ -77,19 +119,35 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     if future is not None:
         try:
             results["keyword"] = future.result()
-            legs["keyword"] = "ok"
+            legs["keyword"] = "ok" if personal is None else "ok (personalised)"
         except IndexerError as exc:
             legs["keyword"] = f"failed: {exc}"
+    if (taste is not None and req.mode == "hybrid" and "semantic" not in results
+            and legs.get("semantic", "").startswith("skipped") and "keyword" in results
+            and live.vectors is not None):
+        # the model cannot read the query, but it can still say which matches look like what
+        # the shopper viewed: "items like yours", among the keyword leg's candidates only
+        results["profile"] = semantic.profile_leg(live.vectors, results["keyword"].ids, taste,
+                                                  gate_ratio=settings.personal_gate_ratio)
+        legs["profile"] = "ok"
     failed = [name for name, status in legs.items() if status.startswith("failed")]
     if not results and failed:
         raise Unavailable("every retrieval leg failed: " + "; ".join(f"{n} {legs[n]}" for n in failed))
 
     if req.mode == "hybrid" and len(results) > 1:
         fused = rrf({name: leg.ids for name, leg in results.items()}, k=settings.rrf_k,
-                    weights={"keyword": 1.0, "semantic": settings.semantic_weight})
+                    weights={"keyword": 1.0, "semantic": settings.semantic_weight,
+                             "profile": settings.personal_profile_weight})
     else:
         only = next(iter(results.values()), LegResult([], []))
         fused = list(zip(only.ids, only.scores, strict=True))
+    affinity: dict[str, float] = {}
+    if taste is not None:
+        affinity = _affinity(live.vectors, [doc_id for doc_id, _ in fused], taste)
+        if settings.personal_tiebreak > 0:
+            order = {doc_id: i for i, (doc_id, _) in enumerate(fused)}
+            fused = sorted(((d, s + settings.personal_tiebreak * affinity.get(d, 0.0)) for d, s in fused),
+                           key=lambda item: (-item[1], order[item[0]]))
     scores = dict(fused)
     try:
         if req.mode == "keyword" and req.sort == "relevance":
@@ -113,6 +171,9 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
         if req.explain:
             item["explain"] = {name: ({"rank": r[doc_id][0], "score": round(r[doc_id][1], 6)}
                                       if doc_id in r else None) for name, r in ranks.items()}
+            if personal is not None:
+                item["explain"]["personal"] = _explain_personal(item, personal, affinity.get(doc_id),
+                                                                settings)
         page.append(item)
     total = results["keyword"].total if "keyword" in results else len(ordered)
     return {
@@ -123,7 +184,21 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
             "index_version": live.index,
             "mode": req.mode,
             "legs": legs,
-            "personalised": False,
+            "personalised": personal is not None,
+            **({"profile": {"source": "history" if req.history is not None else "user",
+                            **(profile.describe() if profile else {})}} if personal_status else {}),
             "degraded": bool(failed),
         },
     }
+
+
+def _explain_personal(item: dict[str, Any], profile: Profile, cos: float | None,
+                      settings: Any) -> dict[str, Any]:
+    """Each personal boost one result received."""
+    category = item.get("category") or [None]
+    factor, reasons = keyword_factor(item.get("brand"), category[-1], profile, settings)
+    out: dict[str, Any] = {"keyword_factor": round(factor, 4), "reasons": reasons}
+    if cos is not None:
+        out["profile_cos"] = round(cos, 4)
+        out["tiebreak"] = round(settings.personal_tiebreak * cos, 8)
+    return out

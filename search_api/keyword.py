@@ -16,6 +16,7 @@ from indexer.analysis import analyzed, analyzed_cjk
 from indexer.es import engine_errors
 from search_api.filters import filter_clauses, visible
 from search_api.params import SearchRequest
+from search_api.personalize import boosted
 
 FIELD_BOOSTS = {
     "title_tokens": 6.0,
@@ -44,8 +45,13 @@ class LegResult:
     total: int = 0
 
 
-def keyword_body(req: SearchRequest, *, size: int) -> dict[str, Any] | None:
-    """The search body of the keyword leg, or None when the query has no searchable tokens."""
+def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any]] | None = None,
+                 max_boost: float = 1.0) -> dict[str, Any] | None:
+    """The search body of the keyword leg, or None when the query has no searchable tokens.
+
+    `functions` (personal affinity boosts, see `personalize.boosted`) multiply the score of
+    matching documents by at most `max_boost`.
+    """
     tokens, cjk = analyzed(req.q), analyzed_cjk(req.q)
     should: list[dict[str, Any]] = []
     if tokens:
@@ -62,19 +68,21 @@ def keyword_body(req: SearchRequest, *, size: int) -> dict[str, Any] | None:
         "stored_fields": "_none_",
         "docvalue_fields": ["id"],
         "track_total_hits": True,
-        "query": {"bool": {"should": should, "minimum_should_match": 1,
-                           "filter": filter_clauses(req), "must_not": [visible()]}},
+        "query": boosted({"bool": {"should": should, "minimum_should_match": 1,
+                                   "filter": filter_clauses(req), "must_not": [visible()]}},
+                         functions or [], max_boost),
     }
 
 
-def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int) -> LegResult:
-    """Run the keyword leg.
+def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
+           functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0) -> LegResult:
+    """Run the keyword leg (with personal boosts when `functions` are given).
 
     Raises:
         EngineError: Elasticsearch failed.
 
     """
-    body = keyword_body(req, size=size)
+    body = keyword_body(req, size=size, functions=functions, max_boost=max_boost)
     if body is None:
         return LegResult([], [], 0)
     with engine_errors("keyword search"):

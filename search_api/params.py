@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from indexer.analysis import normalize
 from search_api.errors import InvalidParameter
+
+if TYPE_CHECKING:
+    from search_api.events import Event
 
 MODES = ("hybrid", "keyword", "semantic")
 SORTS = ("relevance", "price_asc", "price_desc", "sales", "rating")
@@ -16,6 +19,7 @@ MAX_SIZE = 100
 MAX_DEPTH = 1000
 """from + size limit: deeper pages of a relevance list are noise and cost candidates on every leg."""
 MAX_FILTER_VALUES = 50
+MAX_USER_ID_CHARS = 128
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,9 @@ class SearchRequest:
     price_min: float | None = None
     price_max: float | None = None
     sort: str = "relevance"
+    user_id: str | None = None
+    history: tuple[Event, ...] | None = None
+    """Inline history (POST only); given, it replaces stored events, even when empty."""
 
 
 def _one(source: Mapping[str, Any], name: str) -> Any:
@@ -110,13 +117,31 @@ def _strings(source: Mapping[str, Any], name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def parse_search(source: Mapping[str, Any]) -> SearchRequest:
+def _user_id(source: Mapping[str, Any]) -> str | None:
+    value = _one(source, "user_id")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value.strip()) > MAX_USER_ID_CHARS or not value.strip():
+        raise InvalidParameter(f"user_id must be a string of 1-{MAX_USER_ID_CHARS} characters",
+                               field="user_id")
+    return value.strip()
+
+
+def parse_search(source: Mapping[str, Any], *, history: Sequence[Event] | None = None) -> SearchRequest:
     """Validate a search from a flat mapping (lists for repeated query-string keys).
+
+    `history` is the already validated inline history of a POST body (`events.parse_history`);
+    a `history` key in `source` without it (a query string) is refused.
 
     Raises:
         InvalidParameter: naming the first bad field.
 
     """
+    user_id = _user_id(source)
+    if history is None and source.get("history") is not None:
+        raise InvalidParameter("history is accepted in a POST /search JSON body only", field="history")
+    if history is not None and user_id:
+        raise InvalidParameter("give user_id or history, not both", field="history")
     raw_q = _one(source, "q")
     if raw_q is None:
         raise InvalidParameter("q is required", field="q")
@@ -138,5 +163,6 @@ def parse_search(source: Mapping[str, Any]) -> SearchRequest:
         q=q, size=size, offset=offset, mode=_choice(source, "mode", MODES),
         explain=_bool(source, "explain"), brands=_strings(source, "brand"),
         categories=_strings(source, "category"), price_min=price_min, price_max=price_max,
-        sort=_choice(source, "sort", SORTS),
+        sort=_choice(source, "sort", SORTS), user_id=user_id,
+        history=tuple(history) if history is not None else None,
     )

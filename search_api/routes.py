@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Blueprint, current_app, jsonify, request
 
 from indexer.errors import IndexerError
 from indexer.es import ping
 from search_api.answer import answer
+from search_api.auth import require_key
 from search_api.errors import InvalidParameter
+from search_api.events import parse_history
+from search_api.ingest import ingest
 from search_api.params import parse_search
 from search_api.runtime import Runtime
 
@@ -37,7 +42,41 @@ def search_post():  # type: ignore[no-untyped-def]
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         raise InvalidParameter("body must be a JSON object", field="body")
-    return jsonify(answer(runtime(), parse_search(body)))
+    rt = runtime()
+    history = None
+    if body.get("history") is not None:
+        history = parse_history(body["history"], now=datetime.now(UTC), settings=rt.settings)
+    return jsonify(answer(rt, parse_search(body, history=history)))
+
+
+REFRESH_CHOICES = {"": False, "false": False, "true": True, "wait_for": "wait_for"}
+
+
+@bp.post("/events")
+def events_post():  # type: ignore[no-untyped-def]
+    """Store a batch of viewing events (API key); 207 when Elasticsearch refused some."""
+    rt = runtime()
+    require_key(rt.settings.api_key, request.headers)
+    try:
+        body = orjson.loads(request.get_data(cache=False))
+    except orjson.JSONDecodeError:
+        raise InvalidParameter("body must be a JSON array of events", field="body") from None
+    refresh = request.args.get("refresh", "").lower()
+    if refresh not in REFRESH_CHOICES:
+        raise InvalidParameter("refresh must be true, false or wait_for", field="refresh")
+    out = ingest(rt, body, refresh=REFRESH_CHOICES[refresh])
+    return jsonify(out), (207 if out["rejected"] else 200)
+
+
+@bp.get("/users/<user_id>/profile")
+def profile_get(user_id: str):  # type: ignore[no-untyped-def]
+    """A shopper's profile in readable form (API key)."""
+    rt = runtime()
+    require_key(rt.settings.api_key, request.headers)
+    profile = rt.profiles.for_user(user_id)
+    s = rt.settings
+    return jsonify({"user_id": user_id, **profile.describe(), "window_days": s.profile_window_days,
+                    "max_events": s.profile_events, "half_life_hours": s.profile_half_life_hours})
 
 
 @bp.get("/healthz")

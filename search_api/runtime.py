@@ -10,7 +10,10 @@ from elasticsearch import Elasticsearch
 
 from indexer.config import Settings
 from indexer.embedder import Embedder, SentenceTransformerEmbedder
+from indexer.errors import IndexerError
 from indexer.es import make_client
+from indexer.vectors import VectorIndex
+from search_api.profiles import ProfileService
 from search_api.replica import VectorReplica
 
 LEG_WORKERS = 4
@@ -27,6 +30,7 @@ class Runtime:
         self._embedder = embedder
         self._es = es
         self._lock = threading.Lock()
+        self._events_ready = False
 
     @cached_property
     def es(self) -> Elasticsearch:
@@ -62,3 +66,31 @@ class Runtime:
     def pool(self) -> ThreadPoolExecutor:
         """Threads for legs that wait on the network."""
         return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="leg")
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        """Shopper profiles (built from events, cached briefly)."""
+        return ProfileService(self.settings, self.es, self._live_vectors)
+
+    def _live_vectors(self) -> VectorIndex | None:
+        try:
+            live = self.replica.current()
+        except IndexerError:
+            return None
+        return live.vectors if live else None
+
+    def ensure_events_template(self) -> None:
+        """Install the events index template once per process (before the first write).
+
+        Raises:
+            EngineError: Elasticsearch refused it.
+
+        """
+        if self._events_ready:
+            return
+        from search_api.event_store import ensure_template
+
+        with self._lock:
+            if not self._events_ready:
+                ensure_template(self.es, self.settings)
+                self._events_ready = True

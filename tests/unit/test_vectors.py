@@ -76,3 +76,14 @@ def test_reused_centroids_skip_training_and_keep_recall():
     # centroids of another shape are ignored: the index is trained afresh
     fresh = VectorIndex.build(ids[:-2000], vectors[:-2000], version="v3", model="m", centroids=first.centroids())
     assert fresh.centroids().shape[0] != first.centroids().shape[0]
+
+
+@pytest.mark.parametrize("n", [50, EXACT_MAX + 1])
+def test_batch_vectors_match_single_reads(n):
+    rng = np.random.default_rng(3)
+    vectors = _unit(rng, n)
+    index = VectorIndex.build([f"p{i}" for i in range(n)], vectors, version="v", model="m")
+    index.apply({}, {"p2"}, 1)
+    found, matrix = index.vectors(["p9", "nope", "p2", "p4"])
+    assert found == ["p9", "p4"] and np.allclose(matrix, vectors[[9, 4]], atol=1e-6)
+    assert index.vectors(["nope"])[1].shape == (0, 32)
