@@ -127,3 +127,63 @@ def test_compare_across_a_reindex_shows_the_rank_movement(es, isolated, model, t
     assert same["rank_delta"] == 0
     html = client.get(f"/audits/{head['id']}/report?base={base['id']}", headers=H).get_data(as_text=True)
     assert 'class="up">new' in html
+
+
+def test_cli_batch_audit_writes_exports(sample_index, monkeypatch, tmp_path, capsys):
+    from search_api.cli import main
+
+    s = sample_index.settings
+    for name, value in {"ES_URL": s.es_url, "STORESEARCH_PREFIX": s.prefix, "STORESEARCH_VECTORS_DIR": str(s.vectors_dir),
+                        "STORESEARCH_CACHE_DIR": str(s.cache_dir), "STORESEARCH_SYNC_SECONDS": "0"}.items():
+        monkeypatch.setenv(name, value)
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"brand,keyword\n{_owner(sample_index, '抱枕')},抱枕\n星森,枕头\n", encoding="utf-8")
+    personas = tmp_path / "personas.json"
+    personas.write_text(json.dumps([{"label": "anon"}, {"label": "v", "history": [{"product_id": "P0000001"}]}]),
+                        encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["audit", str(pairs), "--personas", str(personas), "--top-k", "20", "--out-dir", str(out),
+                 "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    run_id = printed.split()[1].rstrip(":")
+    assert "4 of 4 cells, done" in printed
+    assert {p.suffix for p in out.iterdir()} == {".json", ".csv", ".html"}
+    assert json.loads((out / f"{run_id}.json").read_text(encoding="utf-8"))["done"] == 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text("brand\nx\n", encoding="utf-8")
+    assert main(["audit", str(bad), "--out-dir", str(out)]) == 2
+    assert "brand,keyword" in capsys.readouterr().err
+
+
+def test_six_thousand_cells_and_a_random_one_percent_equal_direct_searches(sample_index, model, es):
+    """The issue's bar: 100 brands × 20 keywords × 3 personas; 1% re-run as direct searches."""
+    from collections import Counter
+
+    from indexer.sample_data import LEAVES
+    from search_api import audits
+    from search_api.answer import answer
+    from search_api.events import parse_history
+
+    rt = Runtime(sample_index.settings, embedder=model, es=es)
+    rows = [json.loads(line) for line in sample_index.products.read_text(encoding="utf-8").splitlines()]
+    brands = [b for b, _ in Counter(r["brand"] for r in rows).most_common(100)]
+    keywords = [leaf[2][0][0] for leaf in LEAVES[:20]]
+    from datetime import UTC, datetime
+
+    def history(leaf):
+        ids = [r["id"] for r in rows if r["category"][-1] == leaf][:10]
+        return tuple(parse_history([{"product_id": i, "action": "click"} for i in ids], now=datetime.now(UTC),
+                                   settings=rt.settings))
+
+    personas = (audits.Persona("anonymous"), audits.Persona("pillows", history=history("抱枕")),
+                audits.Persona("audio", history=history("蓝牙耳机")))
+    spec = audits.AuditSpec(tuple((b, k) for b in brands for k in keywords), personas, top_k=50)
+    assert spec.cells == 6000
+    run = audits.run(rt, audits.new_run(spec))
+    assert run.status == "done" and len(run.cells) == 6000
+    by_label = {p.label: p for p in personas}
+    for i in random.Random(1).sample(range(6000), 60):
+        cell = run.cells[i]
+        direct = answer(rt, audits.cell_request(cell["keyword"], by_label[cell["persona"]], 50))
+        expected = audits.measure(direct, cell["brand"], 50)
+        assert {k: cell[k] for k in expected} == expected, (cell["brand"], cell["keyword"], cell["persona"])
