@@ -44,6 +44,8 @@ def main() -> int:
                         help="texts encoded for each raw measurement (default 20000)")
     parser.add_argument("--batch-size", type=int, default=BuildOptions.batch_size,
                         help="products per encode+bulk step of the build")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="cold build without the caches (every text encoded, duplicates too); no warm run")
     args = parser.parse_args()
     cache_dir = Path(tempfile.mkdtemp(prefix="storesearch-bench-cache-"))
     settings = Settings.from_env().with_(prefix=args.prefix, cache_dir=cache_dir)
@@ -72,7 +74,7 @@ def main() -> int:
     es_cpu_before = _es_cpu_s(es)
     cpu_before = time.process_time()
     options = BuildOptions(products=(products_path,), brand_keywords=(catalog_dir / "brand_keywords.jsonl",),
-                           batch_size=args.batch_size, progress=sys.stderr.isatty())
+                           batch_size=args.batch_size, progress=sys.stderr.isatty(), cache=not args.no_cache)
     report = build(settings, es, model, options)
     es_cpu = _es_cpu_s(es) - es_cpu_before
     own_cpu = time.process_time() - cpu_before
@@ -83,11 +85,15 @@ def main() -> int:
     print(f"raw encode          {raw:8.1f} docs/s  (before build {raw_before:.1f}, after {raw_after:.1f}; "
           f"{len(texts)} texts)")
     print(f"build end to end    {pipeline_rate:8.1f} docs/s  ({report.seconds:.1f} s, "
-          f"of which encoding {report.embed_seconds:.1f} s)")
+          f"of which encoding {report.embed_seconds:.1f} s; {report.cache_misses or report.vectors} texts "
+          f"encoded{', no cache' if args.no_cache else ', repeats of earlier texts taken from the cache'})")
     print("phases              " + ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items()))
     print(f"cpu during build    indexer {own_cpu:.0f} s, elasticsearch {es_cpu:.0f} s (2 cores = "
           f"{2 * report.seconds:.0f} core-s available)")
     print(f"ratio build/raw     {pipeline_rate / raw:8.3f}")
+    if args.no_cache:
+        print(f"live version        {report.products_index}")
+        return 0
     es_cpu_before = _es_cpu_s(es)
     cpu_before = time.process_time()
     warm = build(settings, es, model, options)
