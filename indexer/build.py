@@ -17,10 +17,9 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ from indexer.errors import BuildError, IndexerError
 from indexer.es import engine_errors, ping
 from indexer.lifecycle import discard_build, mark_retired, prune
 from indexer.locks import BUILD_LOCK, WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock
-from indexer.models import Product, Reject
+from indexer.models import Reject
 from indexer.readers import check_source
 from indexer.records import RESUMABLE, BuildRecord, Source, latest_resumable
 from indexer.records import load as load_record
@@ -116,11 +115,6 @@ class BuildReport:
         return self.accepted / self.seconds if self.seconds else 0.0
 
 
-def _batched(items: Iterable[Product], size: int) -> Iterator[list[Product]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
 
 def _create_index(es: Elasticsearch, name: str, body: dict[str, Any]) -> None:
     settings = dict(body.get("settings", {}))
@@ -176,7 +170,7 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
     bar = tqdm(total=total, unit="doc", desc="resuming" if skip_through >= 0 else "indexing",
                disable=not options.progress, smoothing=0.1)
     try:
-        batches = _batched(catalog.products(options.products, log_), record.batch_size)
+        batches = catalog.batched(catalog.products(options.products, log_), record.batch_size)
         for number, batch in enumerate(batches):
             texts = [embedder.readable(document_text(p, settings.embed_template)) for p in batch]
             readable = [i for i, text in enumerate(texts) if text]

@@ -6,6 +6,7 @@ import gzip
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,3 +93,10 @@ def products(paths: Iterable[Path], log: RejectLog) -> Iterator[Product]:
 def brand_keywords(paths: Iterable[Path], log: RejectLog) -> Iterator[BrandKeyword]:
     """Valid, id-unique brand keywords from the sources; rejects go to `log`."""
     return _validated(paths, brand_keyword_from_row, log, lambda k: k.id)
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of `size` values (the last may be shorter), read lazily."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch

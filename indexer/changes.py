@@ -9,10 +9,9 @@ embedding cache has not seen; deletions leave tombstones so replicas learn about
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
@@ -26,7 +25,7 @@ from indexer.embedder import Embedder, document_text
 from indexer.errors import BuildError, ConfigError, EngineError
 from indexer.es import engine_errors
 from indexer.locks import WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock
-from indexer.models import Product, Reject
+from indexer.models import Reject
 from indexer.readers import check_source
 from indexer.sequence import next_seq
 from indexer.versions import alias_target
@@ -55,11 +54,6 @@ def _live_index(es: Elasticsearch, settings: Settings) -> str:
     return index
 
 
-def _batched(items: Iterable[Product], size: int) -> Iterator[list[Product]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
 
 def upsert(settings: Settings, es: Elasticsearch, embedder: Embedder, sources: Iterable[Path], *,
            max_reject_ratio: float = 0.05) -> ChangeReport:
@@ -87,7 +81,7 @@ def upsert(settings: Settings, es: Elasticsearch, embedder: Embedder, sources: I
             seq = next_seq(es, settings)
             report = ChangeReport(index=index, seq=seq, rejects=list(log.rejects))
             now = datetime.now(UTC)
-            for batch in _batched(products, BATCH):
+            for batch in catalog.batched(products, BATCH):
                 texts = [embedder.readable(document_text(p, settings.embed_template)) for p in batch]
                 readable = [i for i, t in enumerate(texts) if t]
                 vectors = embed_cached(embedder, cache, [texts[i] for i in readable])

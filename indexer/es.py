@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError
 from elasticsearch.serializer import OrjsonSerializer
@@ -58,3 +59,21 @@ def ping(es: Elasticsearch) -> str:
     """
     with engine_errors("cluster health"):
         return str(es.cluster.health(timeout="5s")["status"])
+
+
+def ensure_index(es: Elasticsearch, name: str, mappings: dict[str, Any]) -> None:
+    """Create a one-shard bookkeeping index if missing; idempotent and safe against a concurrent creator.
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    with engine_errors(f"creating {name}"):
+        if es.indices.exists(index=name):
+            return
+        try:
+            es.indices.create(index=name, mappings=mappings,
+                              settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"})
+        except ApiError as exc:  # another process created it between exists and create
+            if "resource_already_exists_exception" not in str(exc):
+                raise

@@ -12,7 +12,7 @@ from typing import Any
 from elasticsearch import ConflictError, Elasticsearch, NotFoundError
 
 from indexer.config import Settings
-from indexer.es import engine_errors
+from indexer.es import engine_errors, ensure_index
 
 STATE_MAPPINGS: dict[str, Any] = {
     "dynamic": False,  # records keep any field in _source; only these are searchable
@@ -33,14 +33,7 @@ def state_index(settings: Settings) -> str:
 def ensure_state_index(es: Elasticsearch, settings: Settings) -> str:
     """Create the state index if missing (idempotent, race-safe); returns its name."""
     name = state_index(settings)
-    with engine_errors(f"creating {name}"):
-        if not es.indices.exists(index=name):
-            try:
-                es.indices.create(index=name, mappings=STATE_MAPPINGS,
-                                  settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"})
-            except Exception as exc:  # another process created it between exists and create
-                if "resource_already_exists_exception" not in str(exc):
-                    raise
+    ensure_index(es, name, STATE_MAPPINGS)
     return name
 
 

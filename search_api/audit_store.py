@@ -11,7 +11,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from indexer.config import Settings
-from indexer.es import engine_errors
+from indexer.es import engine_errors, ensure_index
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": False,
@@ -38,14 +38,8 @@ def runs_index(settings: Settings) -> str:
 def save(es: Elasticsearch, settings: Settings, document: dict[str, Any]) -> None:
     """Create or replace a run (the index is created on first use)."""
     index = runs_index(settings)
+    ensure_index(es, index, MAPPINGS)
     with engine_errors(f"saving audit {document['id']}"):
-        if not es.indices.exists(index=index):
-            try:
-                es.indices.create(index=index, mappings=MAPPINGS,
-                                  settings={"number_of_shards": 1, "auto_expand_replicas": "0-1"})
-            except Exception as exc:  # created concurrently
-                if "resource_already_exists_exception" not in str(exc):
-                    raise
         es.index(index=index, id=document["id"], document=document, refresh="wait_for")
 
 
