@@ -5,9 +5,12 @@
 Generates (or reuses) a deterministic sample catalog. Measures the model alone encoding the texts
 a build embeds, before and after the build (averaged: these machines drift by ±15% over minutes),
 and a cold full build in between (read, validate, analyse, embed, bulk to ES, FAISS snapshot,
-verification, alias swap; empty embedding cache); prints both rates and their ratio. Then a warm
-rebuild of the unchanged catalog (every embedding cached) and the cold/warm speed-up. Needs ES_URL
-(scripts/es-local start). The build stays live under the prefix for bench/latency.py.
+verification, alias swap; empty embedding cache, every document written); prints both rates and
+their ratio. Then two rebuilds of the unchanged catalog and their speed-ups over the cold build:
+one that writes every document again (embeddings and analysis from the caches: `indexer build
+--full`), and the default one, which clones the live version and writes only what changed (here:
+nothing). Needs ES_URL (scripts/es-local start). The last build stays live under the prefix for
+bench/latency.py.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -74,7 +78,8 @@ def main() -> int:
     es_cpu_before = _es_cpu_s(es)
     cpu_before = time.process_time()
     options = BuildOptions(products=(products_path,), brand_keywords=(catalog_dir / "brand_keywords.jsonl",),
-                           batch_size=args.batch_size, progress=sys.stderr.isatty(), cache=not args.no_cache)
+                           batch_size=args.batch_size, progress=sys.stderr.isatty(), cache=not args.no_cache,
+                           reuse=False)
     report = build(settings, es, model, options)
     es_cpu = _es_cpu_s(es) - es_cpu_before
     own_cpu = time.process_time() - cpu_before
@@ -94,18 +99,23 @@ def main() -> int:
     if args.no_cache:
         print(f"live version        {report.products_index}")
         return 0
-    es_cpu_before = _es_cpu_s(es)
-    cpu_before = time.process_time()
-    warm = build(settings, es, model, options)
-    warm_cpu, warm_es_cpu = time.process_time() - cpu_before, _es_cpu_s(es) - es_cpu_before
-    print(f"warm rebuild        {warm.docs_per_s:8.1f} docs/s  ({warm.seconds:.1f} s; "
-          f"{warm.cache_hits} cached, {warm.cache_misses} encoded)")
-    print("warm phases         " + ", ".join(f"{k} {v:.1f} s" for k, v in warm.phases.items()))
-    print(f"warm cpu            indexer {warm_cpu:.0f} s, elasticsearch {warm_es_cpu:.0f} s")
-    print(f"speed-up warm/cold  {report.seconds / warm.seconds:8.2f}x")
-    print(f"live version        {warm.products_index} (previous {warm.previous}, deleted)")
-    es.indices.delete(index=warm.previous, ignore_unavailable=True)
-    shutil.rmtree(settings.vectors_dir / warm.previous, ignore_errors=True)
+    previous = [report.products_index]
+    for label, reuse in (("warm, rewrite all", False), ("warm, from clone", True)):
+        es_cpu_before = _es_cpu_s(es)
+        cpu_before = time.process_time()
+        warm = build(settings, es, model, replace(options, reuse=reuse))
+        warm_cpu, warm_es_cpu = time.process_time() - cpu_before, _es_cpu_s(es) - es_cpu_before
+        how = (f"cloned {warm.base}: {warm.rewritten} written, {warm.removed} removed" if warm.base
+               else f"{warm.rewritten} written; {warm.cache_hits} embeddings cached, {warm.cache_misses} encoded")
+        print(f"{label:<20}{warm.docs_per_s:8.1f} docs/s  ({warm.seconds:.1f} s; {how})")
+        print("  phases            " + ", ".join(f"{k} {v:.1f} s" for k, v in warm.phases.items()))
+        print(f"  cpu               indexer {warm_cpu:.0f} s, elasticsearch {warm_es_cpu:.0f} s")
+        print(f"  speed-up vs cold  {report.seconds / warm.seconds:8.2f}x")
+        previous.append(warm.products_index)
+    print(f"live version        {previous[-1]} (earlier ones of this run deleted)")
+    for index in previous[:-1]:
+        es.indices.delete(index=index, ignore_unavailable=True)
+        shutil.rmtree(settings.vectors_dir / index, ignore_errors=True)
     shutil.rmtree(cache_dir, ignore_errors=True)
     return 0
 

@@ -9,6 +9,10 @@ is discarded; one that is interrupted (Elasticsearch down, process killed, Ctrl-
 index and record and can be resumed (`resume=`) or discarded (`indexer discard`). Changes
 written to the live version while the build ran are replayed onto the new one, under the write
 lock, just before the swap.
+
+When the live version was built with the same mappings, model, analysis and document format,
+a build starts from a clone of it and writes only what the catalog changed (`indexer.reuse`);
+`BuildOptions.reuse=False` (`indexer build --full`) writes every document.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tqdm import tqdm
 
 from indexer import catalog, mappings
 from indexer.analysis_cache import AnalysisCache
-from indexer.bulk import BulkFailure, bulk_write
+from indexer.bulk import BulkFailure, bulk_delete, bulk_write
 from indexer.changelog import Change, replay
 from indexer.config import Settings
 from indexer.documents import analysed_text, brand_keyword_doc, product_doc, rounded
@@ -39,10 +43,11 @@ from indexer.errors import BuildError, IndexerError
 from indexer.es import engine_errors, ping
 from indexer.lifecycle import discard_build, mark_retired, prune
 from indexer.locks import BUILD_LOCK, WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock
-from indexer.models import Reject
+from indexer.models import Product, Reject
 from indexer.readers import check_source
 from indexer.records import RESUMABLE, BuildRecord, Source, latest_resumable
 from indexer.records import load as load_record
+from indexer.reuse import Base, build_fingerprint, clone, load_base, removals, reusable_base
 from indexer.sequence import next_seq
 from indexer.vectors import VectorIndex
 from indexer.verify import verify_products
@@ -72,6 +77,9 @@ class BuildOptions:
     progress: bool = True
     cache: bool = True
     """Reuse embeddings and analysed text of unchanged products (settings.cache_dir)."""
+    reuse: bool = True
+    """Start from a clone of the live version when its documents are of the same making (and
+    `cache` is on); False writes every document again."""
 
 
 @dataclass
@@ -95,6 +103,10 @@ class BuildReport:
     cache_hits: int = 0
     cache_misses: int = 0
     resumed: bool = False
+    base: str | None = None
+    """The live index this build started from (a clone), None when written from scratch."""
+    rewritten: int = 0
+    removed: int = 0
     replayed: int = 0
     pruned: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
@@ -146,13 +158,26 @@ class _Loaded:
     matrix: np.ndarray
 
 
+def _changed(products: Iterator[Product], base: Base, all_ids: set[str], reused: list[str]) -> Iterator[Product]:
+    """The products the clone does not already hold as a fresh build would write them."""
+    for product in products:
+        all_ids.add(product.id)
+        if base.unchanged(product):
+            reused.append(product.id)
+        else:
+            yield product
+
+
 def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, options: BuildOptions,
-                   record: BuildRecord, log_: catalog.RejectLog, report: BuildReport) -> _Loaded:
+                   record: BuildRecord, log_: catalog.RejectLog, report: BuildReport,
+                   base: Base | None) -> _Loaded:
     total = catalog.count_rows(options.products) if options.progress else None
     cache = EmbeddingCache(settings.embedding_cache_path, embedder.fingerprint, embedder.dims) \
         if options.cache else None
     analysis = AnalysisCache(settings.analysis_cache_path) if options.cache else None
-    skip_through = record.batches_done  # resumed: these batches are in ES already
+    # resumed: these batches are in ES already (a clone's batches are of changed products only,
+    # which a resumed run finds again by comparing the clone with the catalog)
+    skip_through = record.batches_done if base is None else -1
     last_save = [time.monotonic()]
 
     def acked(batch: int) -> None:
@@ -166,11 +191,15 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
     chunk = settings.bulk_chunk_docs
     all_ids: set[str] = set()
     vector_ids: list[str] = []
+    reused: list[str] = []
     blocks: list[np.ndarray] = []
     bar = tqdm(total=total, unit="doc", desc="resuming" if skip_through >= 0 else "indexing",
                disable=not options.progress, smoothing=0.1)
     try:
-        batches = catalog.batched(catalog.products(options.products, log_), record.batch_size)
+        products = catalog.products(options.products, log_)
+        if base is not None:
+            products = _changed(products, base, all_ids, reused)
+        batches = catalog.batched(products, record.batch_size)
         for number, batch in enumerate(batches):
             texts = [embedder.readable(document_text(p, settings.embed_template)) for p in batch]
             readable = [i for i, text in enumerate(texts) if text]
@@ -188,6 +217,7 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
             else:
                 writer.skip(number)
             all_ids.update(p.id for p in batch)
+            report.rewritten += len(batch)
             vector_ids.extend(batch[i].id for i in readable)
             blocks.append(vectors)
             bar.update(log_.rows - bar.n)
@@ -204,6 +234,16 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
             cache.close()
         if analysis:
             analysis.close()
+    if base is not None:
+        gone = removals(base, all_ids)
+        deleted = bulk_delete(es, record.products_index, gone)
+        if deleted.failures:
+            raise BuildError(f"could not delete {len(deleted.failures)} products gone from the catalog "
+                             f"from {record.products_index}; first: {deleted.failures[0].reason}")
+        kept_ids, kept = base.snapshot.vectors(reused)
+        vector_ids, blocks = kept_ids + vector_ids, [kept, *blocks]
+        report.removed = record.removed = len(gone)
+        record.rewritten = report.rewritten
     record.save(es, settings)
     report.failures.extend(bulk.failures)
     matrix = np.vstack(blocks) if blocks else np.zeros((0, embedder.dims), dtype=np.float32)
@@ -261,7 +301,8 @@ def _load_brand_keywords(es: Elasticsearch, settings: Settings, options: BuildOp
     report.brand_keywords_index, report.brand_keywords = bk_index, bk.written
 
 
-def _start(es: Elasticsearch, settings: Settings, embedder: Embedder, options: BuildOptions) -> BuildRecord:
+def _start(es: Elasticsearch, settings: Settings, embedder: Embedder,
+           options: BuildOptions) -> tuple[BuildRecord, Base | None]:
     if not options.products:
         raise BuildError("no product sources given")
     for path in (*options.products, *options.brand_keywords):  # fail before creating anything
@@ -274,14 +315,26 @@ def _start(es: Elasticsearch, settings: Settings, embedder: Embedder, options: B
         products=[Source.of(Path(p)) for p in options.products],
         brand_keywords=[Source.of(Path(p)) for p in options.brand_keywords],
         model=embedder.fingerprint, batch_size=options.batch_size, seq=next_seq(es, settings),
-        live_before=alias_target(es, settings.products_alias))
-    _create_index(es, record.products_index,
-                  mappings.load(settings.mappings_dir, "products", dims=embedder.dims))
-    record.save(es, settings)
-    return record
+        live_before=alias_target(es, settings.products_alias),
+        fingerprint=build_fingerprint(settings, embedder))
+    base = reusable_base(es, settings, embedder, record.fingerprint or "") \
+        if options.reuse and options.cache else None
+    record.base = base.index if base else None
+    record.save(es, settings)  # recorded before the index exists: `indexer discard` finds either
+    if base is not None:
+        try:
+            clone(es, settings, base.index, record.products_index, LOAD_SETTINGS)
+        except BaseException as exc:
+            discard_build(es, settings, record, state="failed", error=f"clone failed: {exc}")
+            raise
+    else:
+        _create_index(es, record.products_index,
+                      mappings.load(settings.mappings_dir, "products", dims=embedder.dims))
+    return record, base
 
 
-def _resumable(es: Elasticsearch, settings: Settings, embedder: Embedder, stamp: str) -> BuildRecord:
+def _resumable(es: Elasticsearch, settings: Settings, embedder: Embedder,
+               stamp: str) -> tuple[BuildRecord, Base | None]:
     record = latest_resumable(es, settings) if stamp == "latest" else load_record(es, settings, stamp)
     if record.state not in RESUMABLE:
         raise BuildError(f"build {record.stamp} is {record.state}; only an interrupted build can be resumed")
@@ -296,7 +349,7 @@ def _resumable(es: Elasticsearch, settings: Settings, embedder: Embedder, stamp:
         if not es.indices.exists(index=record.products_index):
             raise BuildError(f"cannot resume {record.stamp}: index {record.products_index} is gone; "
                              "discard it")
-    return record
+    return record, (load_base(settings, embedder, record.base) if record.base else None)
 
 
 def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: BuildOptions, *,
@@ -325,14 +378,14 @@ def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bu
     record: BuildRecord | None = None
     try:
         if resume:
-            record = _resumable(es, settings, embedder, resume)
+            record, base = _resumable(es, settings, embedder, resume)
             options = replace(options, products=tuple(Path(s.path) for s in record.products),
                               brand_keywords=tuple(Path(s.path) for s in record.brand_keywords))
         else:
-            record = _start(es, settings, embedder, options)
+            record, base = _start(es, settings, embedder, options)
         record.state, record.error = "running", None
         record.save(es, settings)
-        report = _run(settings, es, embedder, options, record)
+        report = _run(settings, es, embedder, options, record, base)
         report.resumed = resume is not None
     except BuildError as exc:
         if record is not None and record.state in RESUMABLE:
@@ -349,11 +402,14 @@ def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bu
 
 
 def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: BuildOptions,
-         record: BuildRecord) -> BuildReport:
-    report = BuildReport(version=record.stamp, products_index=record.products_index)
+         record: BuildRecord, base: Base | None) -> BuildReport:
+    report = BuildReport(version=record.stamp, products_index=record.products_index, base=record.base)
     product_log = catalog.RejectLog()
+    if base is not None:
+        with report.phase("read clone"):
+            base.read(es, record.products_index)
     with report.phase("load products"):
-        loaded = _load_products(es, embedder, settings, options, record, product_log, report)
+        loaded = _load_products(es, embedder, settings, options, record, product_log, report, base)
     report.rows, report.accepted = product_log.rows, product_log.accepted
     report.rejects = list(product_log.rejects)
     if options.reject_dir and product_log.rejects:
@@ -388,7 +444,7 @@ def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bui
                 seq = max([seq, *(c.seq for c in changes)])
                 _finish_index(es, record.products_index)
         with report.phase("vector snapshot"):
-            centroids = _reusable_centroids(settings, live, embedder, report, len(loaded.vector_ids))
+            centroids = _reusable_centroids(settings, live, embedder, report, len(loaded.vector_ids), base)
             vectors = VectorIndex.build(loaded.vector_ids, loaded.matrix, version=record.products_index,
                                         model=embedder.model_id, seq=seq, centroids=centroids)
             report.snapshot = vectors.save(settings.vectors_dir / record.products_index)
@@ -411,8 +467,12 @@ the vectors are then (nearly) the ones those centroids were trained on."""
 
 
 def _reusable_centroids(settings: Settings, live: str | None, embedder: Embedder, report: BuildReport,
-                        count: int) -> np.ndarray | None:
-    if live is None or report.cache_misses > REUSE_CENTROIDS_MAX_NEW * count or report.cache_hits == 0:
+                        count: int, base: Base | None) -> np.ndarray | None:
+    if report.cache_misses > REUSE_CENTROIDS_MAX_NEW * count:
+        return None
+    if base is not None:
+        return base.snapshot.centroids()
+    if live is None or report.cache_hits == 0:
         return None
     try:
         return VectorIndex.load(settings.vectors_dir / live, expect_model=embedder.model_id).centroids()

@@ -58,16 +58,33 @@ def bulk_write(es: Elasticsearch, index: str, docs: Iterable[tuple[str, dict[str
         EngineError: Elasticsearch is unreachable or refuses the whole request.
 
     """
-    report = BulkReport()
     actions = ({"_op_type": "index", "_index": index, "_id": doc_id, "_source": source}
                for doc_id, source in docs)
-    with engine_errors(f"bulk indexing into {index}"):
+    return _stream(es, actions, f"bulk indexing into {index}", chunk_size)
+
+
+def bulk_delete(es: Elasticsearch, index: str, ids: Iterable[str], *, chunk_size: int = 1000) -> BulkReport:
+    """Delete documents from `index` outright (a build's own index: no tombstones needed there).
+
+    An id that is already gone counts as deleted.
+
+    Raises:
+        EngineError: Elasticsearch is unreachable or refuses the whole request.
+
+    """
+    actions = ({"_op_type": "delete", "_index": index, "_id": doc_id} for doc_id in ids)
+    return _stream(es, actions, f"deleting from {index}", chunk_size)
+
+
+def _stream(es: Elasticsearch, actions: Iterable[dict[str, Any]], what: str, chunk_size: int) -> BulkReport:
+    report = BulkReport()
+    with engine_errors(what):
         for ok, item in helpers.streaming_bulk(
             es, actions, chunk_size=chunk_size, max_chunk_bytes=20 * 1024 * 1024,
             max_retries=BULK_RETRIES, initial_backoff=BULK_BACKOFF_S, raise_on_error=False,
         ):
-            info = next(iter(item.values()))
-            if ok:
+            op, info = next(iter(item.items()))
+            if ok or (op == "delete" and info.get("status") == 404):
                 report.written += 1
             else:
                 report.failures.append(BulkFailure(str(info.get("_id")), int(info.get("status", 0)),

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="where <version>-rejects.jsonl lists rejected rows (default data/reports)")
     build.add_argument("--batch-size", type=int, default=1024, help="products per encode+bulk step")
     build.add_argument("--no-progress", action="store_true", help="no progress bar")
+    build.add_argument("--full", action="store_true",
+                       help="write every document, even when the live version could be cloned and updated")
     build.add_argument("--no-cache", action="store_true",
                        help="encode and analyse every product even if it was seen before (STORESEARCH_CACHE_DIR)")
 
@@ -95,7 +97,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
                            max_reject_ratio=args.max_reject_ratio, allow_failures=args.allow_failures,
                            reject_dir=args.reject_dir, batch_size=args.batch_size,
                            progress=not args.no_progress and sys.stderr.isatty(),
-                           cache=not args.no_cache)
+                           cache=not args.no_cache, reuse=not args.full)
     embedder = SentenceTransformerEmbedder.from_settings(settings)
     es = make_client(settings)
     try:
@@ -107,6 +109,9 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
         print(f"brand keywords {report.brand_keywords_index} ({report.brand_keywords} keywords)")
     print(f"products       {report.accepted} indexed of {report.rows} rows, {len(report.rejects)} rejected")
     print(f"vectors        {report.vectors} in {report.snapshot}")
+    if report.base:
+        print(f"started from   a clone of {report.base}: {report.rewritten} products written, "
+              f"{report.removed} removed, the rest kept")
     print(f"time           {report.seconds:.1f} s, {report.docs_per_s:.0f} docs/s "
           f"(encoding {report.embed_seconds:.1f} s; {report.cache_hits} embeddings cached, "
           f"{report.cache_misses} encoded)")

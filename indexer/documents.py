@@ -6,10 +6,12 @@ returns. Query-side code analyses query text with the same `indexer.analysis` fu
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
 import numpy as np
+import orjson
 
 from indexer.analysis import analyzed, analyzed_cached, analyzed_cjk, normalize
 from indexer.models import BrandKeyword, Product
@@ -22,6 +24,20 @@ TOKENS_MAX_CHARS = 4000
 
 VECTOR_DECIMALS = 6
 """float32 holds ~7 significant digits; 6 decimals keep cosines exact to 1e-6 at half the JSON."""
+
+DOCUMENT_FORMAT = 1
+"""Bump whenever `product_doc` writes a product differently: a rebuild then rewrites every
+document instead of reusing the live version's (see `indexer.reuse`)."""
+
+
+def source_hash(product: Product) -> str:
+    """A digest of everything the catalog says about a product.
+
+    Equal digests (under one build fingerprint) mean equal documents, so a rebuild can keep an
+    indexed document instead of writing it again.
+    """
+    raw = orjson.dumps(product, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
 
 
 def all_titles(product: Product) -> list[str]:
@@ -82,6 +98,7 @@ def product_doc(product: Product, vector: list[float] | np.ndarray | None, index
         "updated_at": product.updated_at.isoformat() if product.updated_at else None,
         "indexed_at": indexed_at.isoformat(),
         "seq": seq,
+        "source_hash": source_hash(product),
         "extra": dict(product.extra),
         "has_vector": vector is not None,
         "suggest": {

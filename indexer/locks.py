@@ -4,6 +4,10 @@ A lock is a document created with `op_type=create` (so exactly one process wins)
 by a heartbeat thread. A lock whose heartbeat is older than `stale_after` — or whose owner is a
 dead process on this very host — is stale: the next taker replaces it with compare-and-set, so
 a killed indexer never blocks the next one for longer than that.
+
+A lock may also guard a write block its owner put on an index (a rebuild cloning the live
+version blocks writes to it for the second the clone takes): the owner names that index in the
+lock, and whoever takes the lock over from a dead owner lifts the block first.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from elasticsearch import Elasticsearch
+from elasticsearch import Elasticsearch, NotFoundError
 
 from indexer import state
 from indexer.config import Settings
 from indexer.errors import IndexerError, LockedError
+from indexer.es import engine_errors
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +59,21 @@ def _stale(owner: dict[str, Any], stale_after: float) -> str | None:
     return None
 
 
+def lift_write_block(es: Elasticsearch, index: str) -> None:
+    """Let writes into `index` again (a missing index has nothing to lift)."""
+    with engine_errors(f"lifting the write block of {index}"):
+        try:
+            es.indices.put_settings(index=index, settings={"index.blocks.write": None})
+        except NotFoundError:
+            return
+    log.warning("lifted any write block a dead lock owner left on %s", index)
+
+
 class Lock:
     """A named lock; use as a context manager or acquire/release explicitly."""
 
     def __init__(self, es: Elasticsearch, settings: Settings, name: str, *, purpose: str,
-                 wait: float = 0.0) -> None:
+                 wait: float = 0.0, write_block: str | None = None) -> None:
         """Describe the lock; nothing is taken until `acquire`.
 
         Args:
@@ -67,6 +82,7 @@ class Lock:
             name: `BUILD_LOCK` or `WRITE_LOCK`.
             purpose: shown to whoever finds the lock held ("build 20261125t…", "upsert").
             wait: seconds to keep retrying while another owner holds it (0: refuse at once).
+            write_block: an index this owner will write-block while it holds the lock.
 
         """
         self._es = es
@@ -74,6 +90,7 @@ class Lock:
         self.name = name
         self._purpose = purpose
         self._wait = wait
+        self._write_block = write_block
         self._token = f"{socket.gethostname()}:{os.getpid()}:{time.time_ns()}"
         self._stop = threading.Event()
         self._beat: threading.Thread | None = None
@@ -81,7 +98,7 @@ class Lock:
 
     def _owner(self) -> dict[str, Any]:
         return {"kind": "lock", "token": self._token, "purpose": self._purpose, "host": socket.gethostname(),
-                "pid": os.getpid(), "heartbeat": time.time(),
+                "pid": os.getpid(), "heartbeat": time.time(), "write_block": self._write_block,
                 "updated": datetime.now(UTC).isoformat(timespec="seconds")}
 
     def acquire(self) -> Lock:
@@ -103,6 +120,8 @@ class Lock:
             if why:
                 log.warning("taking over stale lock %s from %s (%s)", self.name, owner.get("purpose"), why)
                 if state.write_if(self._es, self._settings, current, self._owner()):
+                    if owner.get("write_block"):
+                        lift_write_block(self._es, owner["write_block"])
                     break
                 continue
             if time.monotonic() >= deadline:

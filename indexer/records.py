@@ -70,6 +70,15 @@ class BuildRecord:
     accepted: int = 0
     vectors: int = 0
     error: str | None = None
+    fingerprint: str | None = None
+    """What its documents depend on besides the catalog (`indexer.reuse.build_fingerprint`)."""
+    base: str | None = None
+    """The live index this build cloned and then brought in line with the catalog (None: written
+    from scratch)."""
+    rewritten: int = 0
+    """Products a reusing build wrote (changed, new, or changed since the base's snapshot)."""
+    removed: int = 0
+    """Documents a reusing build deleted from the clone (gone from the catalog)."""
     host: str = field(default_factory=socket.gethostname)
     pid: int = field(default_factory=os.getpid)
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
