@@ -6,7 +6,6 @@ Exit codes: 0 success, 1 the job failed (message on stderr), 2 bad arguments or 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +15,8 @@ from indexer.config import Settings
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
-from indexer.errors import ConfigError, IndexerError
+from indexer.errors import ConfigError
+from indexer.exits import quiet_logging, run_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -199,35 +199,30 @@ def _manage(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `indexer` console script."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        settings = Settings.from_env()
-        if args.command == "sample":
-            return _sample(args)
-        if args.command == "build":
-            return _build(args, settings)
-        from indexer.es import make_client
+    quiet_logging()
+    return run_command("indexer", lambda: _dispatch(args),
+                       interrupted="interrupted; the live version is unchanged")
 
-        es = make_client(settings)
-        try:
-            if args.command == "upsert":
-                return _upsert(args, es, settings)
-            if args.command == "delete":
-                return _delete(args, es, settings)
-            if args.command == "versions":
-                return _versions(es, settings)
-            return _manage(args, es, settings)
-        finally:
-            es.close()
-    except ConfigError as exc:
-        print(f"indexer: error: {exc}", file=sys.stderr)
-        return 2
-    except IndexerError as exc:
-        print(f"indexer: error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("indexer: interrupted; the live version is unchanged", file=sys.stderr)
-        return 130
+
+def _dispatch(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    if args.command == "sample":
+        return _sample(args)
+    if args.command == "build":
+        return _build(args, settings)
+    from indexer.es import make_client
+
+    es = make_client(settings)
+    try:
+        if args.command == "upsert":
+            return _upsert(args, es, settings)
+        if args.command == "delete":
+            return _delete(args, es, settings)
+        if args.command == "versions":
+            return _versions(es, settings)
+        return _manage(args, es, settings)
+    finally:
+        es.close()
 
 
 if __name__ == "__main__":

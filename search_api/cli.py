@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from indexer.config import Settings
 from indexer.errors import ConfigError, IndexerError
+from indexer.exits import USAGE, quiet_logging, run_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env()
     except ConfigError as exc:
         print(f"search-api: error: {exc}", file=sys.stderr)
-        return 2
+        return USAGE
     from waitress import serve as waitress_serve
 
     from search_api.app import create_app
@@ -63,23 +64,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _retention(args: argparse.Namespace) -> int:
+    quiet_logging()
+    return run_command("search-api", lambda: _drop_old_events(args))
+
+
+def _drop_old_events(args: argparse.Namespace) -> int:
     from indexer.es import make_client
     from search_api.event_store import drop_older_than
 
-    try:
-        settings = Settings.from_env()
-        days = settings.events_retention_days if args.days is None else args.days
-        if days < 1:
-            raise ConfigError("--days must be at least 1")
-    except ConfigError as exc:
-        print(f"search-api: error: {exc}", file=sys.stderr)
-        return 2
+    settings = Settings.from_env()
+    days = settings.events_retention_days if args.days is None else args.days
+    if days < 1:
+        raise ConfigError("--days must be at least 1")
     es = make_client(settings)
     try:
         dropped = drop_older_than(es, settings, days, dry_run=args.dry_run)
-    except IndexerError as exc:
-        print(f"search-api: error: {exc}", file=sys.stderr)
-        return 1
     finally:
         es.close()
     verb = "would drop" if args.dry_run else "dropped"
@@ -91,15 +90,8 @@ def _retention(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from search_api import audit_cli
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return audit_cli.run(args, Settings.from_env())
-    except ConfigError as exc:
-        print(f"search-api: error: {exc}", file=sys.stderr)
-        return 2
-    except IndexerError as exc:
-        print(f"search-api: error: {exc}", file=sys.stderr)
-        return 1
+    quiet_logging()
+    return run_command("search-api", lambda: audit_cli.run(args, Settings.from_env()))
 
 
 if __name__ == "__main__":
