@@ -131,19 +131,31 @@ def zone_request(req: SearchRequest, hit: KeywordHit) -> SearchRequest:
                    size=ZONE_SIZE, offset=0, explain=False, sort="relevance")
 
 
-def build_zone(es: Elasticsearch, alias: str, req: SearchRequest, search: Any) -> dict[str, Any] | None:
-    """The `brand_zone` of a response, or None; `search(request)` is the live search function.
+def wants_zone(req: SearchRequest) -> bool:
+    """Only the first page of a relevance-sorted search carries a zone."""
+    return not req.offset and req.sort == "relevance"
 
-    Only the first page of a relevance-sorted search carries a zone. A failure to read brand
-    keywords never fails the search: the zone is simply absent (and logged by the caller).
+
+def zone_candidates(es: Elasticsearch, alias: str, req: SearchRequest) -> list[KeywordHit]:
+    """The keywords `req` wins, winner first; none when it gets no zone or they cannot be read.
+
+    A failure to read brand keywords never fails the search: the zone is simply absent.
     """
-    if req.offset or req.sort != "relevance":
-        return None
+    if not wants_zone(req):
+        return []
     try:
-        hits = matching_keywords(es, alias, req.q)
+        return matching_keywords(es, alias, req.q)
     except IndexerError:
-        return None
-    if not hits:
+        return []
+
+
+def build_zone(req: SearchRequest, hits: list[KeywordHit], search: Any) -> dict[str, Any] | None:
+    """The `brand_zone` of a response for the `zone_candidates` hits, or None.
+
+    `search(request)` is the live search function: the zone's products are what the organic
+    search returns for the query narrowed to the winning brand.
+    """
+    if not hits or not wants_zone(req):
         return None
     winner = hits[0]
     response = search(zone_request(req, winner))
