@@ -92,6 +92,37 @@ def test_killed_indexer_resumes_with_exact_counts(es, isolated, catalog):
     assert all_records(es, isolated)[0].state == "live"
 
 
+def test_killed_reusing_rebuild_resumes_with_exact_counts(es, isolated, catalog, tmp_path):
+    first = _indexer(isolated, "build", str(catalog["products"]), "--no-progress")
+    _, err = first.communicate(timeout=300)
+    assert first.returncode == 0, err
+    live = alias_target(es, isolated.products_alias)
+    rows = catalog["products"].read_text(encoding="utf-8").splitlines()
+    changed = [row.replace('"title": "', '"title": "v2 ', 1) for row in rows[:2000]] + rows[2000:-100]
+    assert all('"title": "v2 ' in row for row in changed[:2000])
+    source = tmp_path / "v2.jsonl"
+    source.write_text("\n".join(changed) + "\n", encoding="utf-8")
+
+    proc = _indexer(isolated, "build", str(source), "--batch-size", "100", "--no-progress")
+    _wait_for_checkpoint(es, isolated, proc, batches=3)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert alias_target(es, isolated.products_alias) == live  # the clone never went live
+    record = all_records(es, isolated)[0]
+    assert record.base == live and record.state == "running"
+
+    done = _indexer(isolated, "build", "--resume", "latest", "--no-progress")
+    out, err = done.communicate(timeout=300)
+    assert done.returncode == 0, err
+    assert "(resumed)" in out and f"{SIZE - 100} indexed of {SIZE - 100} rows" in out
+    assert alias_target(es, isolated.products_alias) == record.products_index
+    _assert_consistent(es, isolated, record.products_index, SIZE - 100)
+    titles = [h["_source"]["title"] for h in helpers.scan(es, index=record.products_index, _source=["title"])]
+    assert sum(t.startswith("v2 ") for t in titles) == 2000
+    got = es.indices.get_settings(index=live, name="index.blocks.write").body
+    assert got.get(live, {}).get("settings", {}).get("index", {}).get("blocks", {}).get("write") in (None, "false")
+
+
 @pytest.fixture
 def second_node(isolated):
     """A node of its own (port 9201), so stopping it does not disturb the other tests."""
