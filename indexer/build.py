@@ -324,10 +324,13 @@ def _start(es: Elasticsearch, settings: Settings, embedder: Embedder,
     if base is not None:
         try:
             clone(es, settings, base.index, record.products_index, LOAD_SETTINGS)
-        except BaseException as exc:
-            discard_build(es, settings, record, state="failed", error=f"clone failed: {exc}")
-            raise
-    else:
+        except IndexerError as exc:  # e.g. a source that is not green: write everything instead
+            log.warning("cannot start from a clone of %s (%s); writing every document", base.index, exc)
+            with contextlib.suppress(Exception):
+                es.indices.delete(index=record.products_index, ignore_unavailable=True)
+            base, record.base = None, None
+            record.save(es, settings)
+    if base is None:
         _create_index(es, record.products_index,
                       mappings.load(settings.mappings_dir, "products", dims=embedder.dims))
     return record, base

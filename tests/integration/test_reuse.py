@@ -14,6 +14,7 @@ from elasticsearch import helpers
 from indexer import state
 from indexer.build import BuildOptions, build
 from indexer.changes import delete, upsert
+from indexer.errors import EngineError
 from indexer.locks import WRITE_LOCK
 from indexer.vectors import VectorIndex
 from indexer.versions import alias_target
@@ -110,3 +111,17 @@ def test_a_dead_cloners_write_block_is_lifted_by_the_next_writer(es, isolated, m
     report = upsert(isolated, es, model, [_jsonl(tmp_path / "u.jsonl", [{"id": "n1", "title": "new pillow"}])])
     assert report.written == 1
     assert es.get(index=live, id="n1")["_source"]["title"] == "new pillow"
+
+
+def test_a_refused_clone_falls_back_to_writing_everything(es, isolated, model, tmp_path, monkeypatch, caplog):
+    source = _jsonl(tmp_path / "v1.jsonl", CATALOG)
+    first = build(isolated, es, model, BuildOptions(products=(source,), progress=False))
+
+    def refused(*_args, **_kwargs):  # what a cluster that denies the clone privilege answers
+        raise EngineError("cloning failed: HTTP 403 security_exception: action [indices:admin/resize] is unauthorized")
+
+    monkeypatch.setattr("indexer.build.clone", refused)
+    again = build(isolated, es, model, BuildOptions(products=(source,), progress=False))
+    assert again.base is None and again.rewritten == len(CATALOG) and again.cache_misses == 0
+    assert alias_target(es, isolated.products_alias) == again.products_index != first.products_index
+    assert "writing every document" in caplog.text
