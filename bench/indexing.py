@@ -93,6 +93,7 @@ def main() -> int:
           f"of which encoding {report.embed_seconds:.1f} s; {report.cache_misses or report.vectors} texts "
           f"encoded{', no cache' if args.no_cache else ', repeats of earlier texts taken from the cache'})")
     print("phases              " + ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items()))
+    print("load products       " + ", ".join(f"{k} {v:.1f} s" for k, v in report.load_split.items()))
     print(f"cpu during build    indexer {own_cpu:.0f} s, elasticsearch {es_cpu:.0f} s (2 cores = "
           f"{2 * report.seconds:.0f} core-s available)")
     print(f"ratio build/raw     {pipeline_rate / raw:8.3f}")

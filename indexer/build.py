@@ -82,6 +82,16 @@ class BuildOptions:
     `cache` is on); False writes every document again."""
 
 
+@contextlib.contextmanager
+def timed(into: dict[str, float], label: str) -> Iterator[None]:
+    """Add the wall seconds of the block to `into[label]`."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        into[label] = into.get(label, 0.0) + time.perf_counter() - started
+
+
 @dataclass
 class BuildReport:
     """The outcome of a build, for the CLI summary and for tests."""
@@ -111,15 +121,14 @@ class BuildReport:
     pruned: list[str] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
     """Wall seconds per build step, in order: where a slow build spends its time."""
+    load_split: dict[str, float] = field(default_factory=dict)
+    """The product load's wall seconds by what the main thread did: read (catalog + validation),
+    wait (for Elasticsearch to finish the previous batch before a forward pass), encode, analyse,
+    write (documents built and queued; includes waits for a full queue)."""
 
-    @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[None]:
+    def phase(self, name: str) -> contextlib.AbstractContextManager[None]:
         """Time one build step into `phases`."""
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
+        return timed(self.phases, name)
 
     @property
     def docs_per_s(self) -> float:
@@ -199,21 +208,37 @@ def _load_products(es: Elasticsearch, embedder: Embedder, settings: Settings, op
         products = catalog.products(options.products, log_)
         if base is not None:
             products = _changed(products, base, all_ids, reused)
-        batches = catalog.batched(products, record.batch_size)
-        for number, batch in enumerate(batches):
+        batches = iter(catalog.batched(products, record.batch_size))
+        split = report.load_split
+
+        def quiet_writer() -> None:
+            with timed(split, "wait"):
+                writer.wait_idle()
+
+        number = -1
+        while True:
+            with timed(split, "read"):
+                batch = next(batches, None)
+            if batch is None:
+                break
+            number += 1
             texts = [embedder.readable(document_text(p, settings.embed_template)) for p in batch]
             readable = [i for i, text in enumerate(texts) if text]
-            started = time.perf_counter()
+            started, waited = time.perf_counter(), split.get("wait", 0.0)
             vectors = embed_cached(embedder, cache, [texts[i] for i in readable],
-                                   before_encoding=writer.wait_idle)  # the model runs alone
-            report.embed_seconds += time.perf_counter() - started
+                                   before_encoding=quiet_writer)  # the model runs alone
+            elapsed = time.perf_counter() - started
+            report.embed_seconds += elapsed
+            split["encode"] = split.get("encode", 0.0) + elapsed - (split.get("wait", 0.0) - waited)
             if number > skip_through:
                 by_row = dict(zip(readable, rounded(vectors), strict=True))
-                fields = analysis.analyse(batch) if analysis else [analysed_text(p) for p in batch]
-                for start in range(0, len(batch), chunk):
-                    part = range(start, min(start + chunk, len(batch)))
-                    writer.put([(batch[i].id, product_doc(batch[i], by_row.get(i), now, record.seq, fields[i]))
-                                for i in part], number, last=part.stop == len(batch))
+                with timed(split, "analyse"):
+                    fields = analysis.analyse(batch) if analysis else [analysed_text(p) for p in batch]
+                with timed(split, "write"):
+                    for start in range(0, len(batch), chunk):
+                        part = range(start, min(start + chunk, len(batch)))
+                        writer.put([(batch[i].id, product_doc(batch[i], by_row.get(i), now, record.seq, fields[i]))
+                                    for i in part], number, last=part.stop == len(batch))
             else:
                 writer.skip(number)
             all_ids.update(p.id for p in batch)
