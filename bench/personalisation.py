@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/personalisation.py --personas data/sample100k/personas.jsonl \
         [--prefix bench] [--vectors-dir data/vectors] [--esci-prefix pesci] [--esci-vectors-dir DIR]
-        [--rounds 3]
+        [--rounds 3] [--no-esci | --only-esci]
 
 Sample personas (`indexer sample --size 100000 --personas 80`) are searched on the live build of
 `--prefix` (the same catalog: same size and seed), which is only read. Each persona's query runs
@@ -186,26 +186,13 @@ def esci_part(rt: Runtime, data: Path) -> None:
           f"judged-irrelevant entered {sum(r[4] for r in rows)}")
     print(f"  largest nDCG drops: {[(round(d, 4), q) for d, q in drops[:3]]}; "
           f"personas dropping > 0.01: {sum(d > 0.01 for d, _ in drops)}")
+    for d, q in drops:
+        if d > 0.01:
+            print(f"    {q!r}: -{d:.4f}")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--personas", type=Path, required=True, help="personas.jsonl of the sample")
-    parser.add_argument("--prefix", default="bench", help="live sample build to read (never written)")
-    parser.add_argument("--vectors-dir", type=Path, default=None, help="its FAISS snapshots")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--events-prefix", default="pbench",
-                        help="where persona histories are stored as events (deleted afterwards)")
-    parser.add_argument("--esci", type=Path, default=ESCI)
-    parser.add_argument("--esci-prefix", default="pesci")
-    parser.add_argument("--esci-vectors-dir", type=Path, default=None, help="default: --vectors-dir")
-    parser.add_argument("--no-esci", action="store_true")
-    args = parser.parse_args()
-    base = Settings.from_env().with_(sync_seconds=0.0, alias_check_seconds=3600.0)
-    if args.vectors_dir:
-        base = base.with_(vectors_dir=args.vectors_dir)
-    model = SentenceTransformerEmbedder.from_settings(base, for_queries=True)
+def sample_bench(base: Settings, model: SentenceTransformerEmbedder, args: argparse.Namespace) -> int:
+    """The sample part: lift, unrelated entries and latency on the live `--prefix` build."""
     personas = [json.loads(line) for line in args.personas.read_text(encoding="utf-8").splitlines()]
     rt = Runtime(base.with_(prefix=args.prefix, events_prefix=args.events_prefix), embedder=model)
     live = rt.replica.current()
@@ -229,6 +216,34 @@ def main() -> int:
     cached = times["user_id (cached)"]
     print(f"personalised (user_id, cached profile) / unpersonalised: "
           f"p50 {pct(cached, 50) / pct(plain, 50):.3f}, p99 {pct(cached, 99) / pct(plain, 99):.3f}")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--personas", type=Path, help="personas.jsonl of the sample (required unless --only-esci)")
+    parser.add_argument("--prefix", default="bench", help="live sample build to read (never written)")
+    parser.add_argument("--vectors-dir", type=Path, default=None, help="its FAISS snapshots")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--events-prefix", default="pbench",
+                        help="where persona histories are stored as events (deleted afterwards)")
+    parser.add_argument("--esci", type=Path, default=ESCI)
+    parser.add_argument("--esci-prefix", default="pesci")
+    parser.add_argument("--esci-vectors-dir", type=Path, default=None, help="default: --vectors-dir")
+    parser.add_argument("--no-esci", action="store_true")
+    parser.add_argument("--only-esci", action="store_true", help="skip the sample part (--personas unused)")
+    args = parser.parse_args()
+    base = Settings.from_env().with_(sync_seconds=0.0, alias_check_seconds=3600.0)
+    if args.vectors_dir:
+        base = base.with_(vectors_dir=args.vectors_dir)
+    model = SentenceTransformerEmbedder.from_settings(base, for_queries=True)
+    if not args.only_esci:
+        if args.personas is None:
+            parser.error("--personas is required unless --only-esci")
+        status = sample_bench(base, model, args)
+        if status:
+            return status
     if args.no_esci or not (args.esci / "products.jsonl.gz").exists():
         return 0
     esci = base.with_(prefix=args.esci_prefix)
