@@ -15,6 +15,8 @@ from indexer.config import Settings
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
+
+    from indexer.records import BuildRecord
 from indexer.errors import ConfigError
 from indexer.exits import quiet_logging, run_command
 
@@ -140,13 +142,20 @@ def _versions(es: Elasticsearch, settings: Settings) -> int:
     for name, count, _ in list_versions(es, settings.products_alias):
         seen.add(name)
         r = records.get(name)
-        note = (r.error or "") if r else "no build record"
+        note = (r.error or _origin(r)) if r else "no build record"
         print(f"{'*' if name == live else ' '} {name:<44} {(r.state if r else '?'):<12} {count:>9}  "
               f"{(r.started if r else ''):<25} {note}")
     for name, r in records.items():  # builds whose index is gone: failed, discarded, pruned
         if name not in seen and r.state in ("failed", "interrupted", "running"):
             print(f"  {name:<44} {r.state:<12} {'-':>9}  {r.started:<25} {r.error or ''}")
     return 0
+
+
+def _origin(record: BuildRecord) -> str:
+    """How a version was made: cloned from another (and how much it rewrote), or written whole."""
+    if record.base:
+        return f"clone of {record.base}: {record.rewritten} written, {record.removed} removed"
+    return ""
 
 
 def _upsert(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> int:

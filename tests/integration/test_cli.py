@@ -33,6 +33,13 @@ def test_sample_then_build_then_versions(env, es, tmp_path, capsys):
     assert main(["versions"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if live in x)
     assert line.startswith("* ") and line.split()[2:4] == ["live", "60"]
+    # the same catalog again: cloned from the live version, nothing written
+    assert main(["build", str(tmp_path / "cat" / "products.jsonl"), "--no-progress",
+                 "--reject-dir", str(tmp_path / "rep")]) == 0
+    assert f"started from   a clone of {live}: 0 products written, 0 removed" in capsys.readouterr().out
+    assert main(["versions"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("* "))
+    assert f"clone of {live}: 0 written, 0 removed" in line
 
 
 def test_failures_exit_nonzero_with_one_line(env, es, tmp_path, capsys):
