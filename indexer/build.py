@@ -342,7 +342,7 @@ def _start(es: Elasticsearch, settings: Settings, embedder: Embedder,
         model=embedder.fingerprint, batch_size=options.batch_size, seq=next_seq(es, settings),
         live_before=alias_target(es, settings.products_alias),
         fingerprint=build_fingerprint(settings, embedder))
-    base = reusable_base(es, settings, embedder, record.fingerprint or "") \
+    base = reusable_base(es, settings, embedder, record.fingerprint or "", record.live_before) \
         if options.reuse and options.cache else None
     record.base = base.index if base else None
     record.save(es, settings)  # recorded before the index exists: `indexer discard` finds either

@@ -33,7 +33,6 @@ from indexer.locks import WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock
 from indexer.models import Product
 from indexer.records import all_records
 from indexer.vectors import VectorIndex
-from indexer.versions import alias_target
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +99,12 @@ class Base:
                 and doc.digest == source_hash(product))
 
 
-def reusable_base(es: Elasticsearch, settings: Settings, embedder: Embedder, fingerprint: str) -> Base | None:
-    """The live version when a rebuild may start from it, else None (the reason is logged)."""
-    live = alias_target(es, settings.products_alias)
+def reusable_base(es: Elasticsearch, settings: Settings, embedder: Embedder, fingerprint: str,
+                  live: str | None) -> Base | None:
+    """The live version when a rebuild may start from it, else None (the reason is logged).
+
+    `live` is the alias target the build already read (and recorded as `live_before`).
+    """
     if live is None:
         return None
     record = next((r for r in all_records(es, settings) if r.products_index == live), None)
