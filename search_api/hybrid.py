@@ -12,6 +12,7 @@ always agree even while an alias swap is in progress.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,32 @@ def _affinity(live_vectors: Any, ids: list[str], profile: np.ndarray) -> dict[st
     return dict(zip(found, (matrix @ profile).tolist(), strict=True)) if found else {}
 
 
+def _personal_then_keyword(rt: Runtime, req: SearchRequest, index: str,
+                           profile_box: Future[tuple[Profile | None, str | None]]) -> LegResult | None:
+    """Build the profile (if asked for), hand it over, then run the keyword leg boosted by it.
+
+    One pool thread does both in order, so the profile's Elasticsearch read overlaps the request
+    thread's query encoding instead of delaying it.
+    """
+    if not profile_box.done():
+        try:
+            profile_box.set_result(_profile(rt, req))
+        except BaseException as exc:
+            profile_box.set_exception(exc)
+            raise
+    if req.mode not in ("hybrid", "keyword"):
+        return None
+    profile = profile_box.result()[0]
+    personal = profile if profile is not None and not profile.empty else None
+    settings = rt.settings
+    size = max(settings.keyword_candidates, req.offset + req.size)
+    if personal is not None and personal.vector is not None and req.mode == "hybrid" \
+            and not rt.embedder.readable(req.q):
+        size = max(size, settings.personal_gate_depth)  # the profile leg picks from these
+    functions = keyword_functions(personal, settings) if personal is not None else None
+    return keyword.search(rt.es, index, req, size=size, functions=functions, max_boost=settings.personal_max_boost)
+
+
 def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     """Answer one search request with results and meta (see API.md).
 
@@ -87,41 +114,46 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     depth = req.offset + req.size
     legs: dict[str, str] = {}
     results: dict[str, LegResult] = {}
-    profile, personal_status = _profile(rt, req)
-    personal = profile if profile is not None and not profile.empty else None
-    taste = personal.vector if personal is not None else None
-    if personal_status:
-        legs["personal"] = personal_status
-
+    wants_profile = req.history is not None or bool(req.user_id)
+    profile_box: Future[tuple[Profile | None, str | None]] = Future()
+    if not wants_profile:
+        profile_box.set_result((None, None))
     future = None
-    if req.mode in ("hybrid", "keyword"):
-        size = max(settings.keyword_candidates, depth)
-        if taste is not None and req.mode == "hybrid" and not rt.embedder.readable(req.q):
-            size = max(size, settings.personal_gate_depth)  # the profile leg picks from these
-        functions = keyword_functions(personal, settings) if personal is not None else None
-        future = rt.pool.submit(keyword.search, rt.es, live.index, req, size=size, functions=functions,
-                                max_boost=settings.personal_max_boost)
+    if wants_profile or req.mode in ("hybrid", "keyword"):
+        future = rt.pool.submit(_personal_then_keyword, rt, req, live.index, profile_box)
+    query_vector: np.ndarray | None = None
     if req.mode in ("hybrid", "semantic"):
         if live.vectors is None:
             legs["semantic"] = f"failed: {live.error}"
         else:
-            try:
-                leg, status = semantic.search(rt.embedder, live.vectors, req.q,
-                                              size=max(settings.semantic_candidates, depth),
-                                              profile=taste, alpha=settings.personal_alpha,
-                                              gate_depth=settings.personal_gate_depth,
-                                              gate_ratio=settings.personal_gate_ratio)
+            try:  # while the pool thread builds the profile and waits on Elasticsearch
+                query_vector, legs["semantic"] = semantic.encode(rt.embedder, req.q)
             except Exception as exc:  # a broken model must not take keyword search down
-                leg, status = None, f"failed: {type(exc).__name__}"
-            legs["semantic"] = status
-            if leg is not None:
-                results["semantic"] = leg
-    if future is not None:
+                legs["semantic"] = f"failed: {type(exc).__name__}"
+    profile, personal_status = profile_box.result()
+    personal = profile if profile is not None and not profile.empty else None
+    taste = personal.vector if personal is not None else None
+    if personal_status:
+        legs = {"personal": personal_status, **legs}
+    if query_vector is not None and live.vectors is not None:
         try:
-            results["keyword"] = future.result()
-            legs["keyword"] = "ok" if personal is None else "ok (personalised)"
+            leg, legs["semantic"] = semantic.search(live.vectors, query_vector,
+                                                    size=max(settings.semantic_candidates, depth),
+                                                    profile=taste, alpha=settings.personal_alpha,
+                                                    gate_depth=settings.personal_gate_depth,
+                                                    gate_ratio=settings.personal_gate_ratio)
+            results["semantic"] = leg
+        except Exception as exc:  # a broken replica must not take keyword search down
+            legs["semantic"] = f"failed: {type(exc).__name__}"
+    if future is not None and req.mode in ("hybrid", "keyword"):
+        try:
+            keyword_leg = future.result()
         except IndexerError as exc:
             legs["keyword"] = f"failed: {exc}"
+        else:
+            if keyword_leg is not None:
+                results["keyword"] = keyword_leg
+                legs["keyword"] = "ok" if personal is None else "ok (personalised)"
     if (taste is not None and req.mode == "hybrid" and "semantic" not in results
             and legs.get("semantic", "").startswith("skipped") and "keyword" in results
             and live.vectors is not None):

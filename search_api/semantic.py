@@ -13,20 +13,25 @@ from search_api.keyword import LegResult
 from search_api.personalize import profile_ranking, rerank_neighbours
 
 
-def search(embedder: Embedder, vectors: VectorIndex, q: str, *, size: int,
-           profile: np.ndarray | None = None, alpha: float = 0.0, gate_depth: int = 0,
-           gate_ratio: float = 0.0) -> tuple[LegResult | None, str]:
-    """Top `size` products by cosine, or None with the reason the leg was skipped.
+def encode(embedder: Embedder, q: str) -> tuple[np.ndarray | None, str]:
+    """The query's vector, or None with the reason the leg is skipped.
 
     A query in a language the model cannot read is skipped rather than encoded: the English
     MiniLM turns every Chinese query into the same [UNK] vector, whose neighbours are noise.
-    With a `profile`, the query's top `gate_depth` neighbours that pass the relevance gate are
-    re-ranked by the bent query `normalize((1-α)·q + α·u)` (see `personalize`).
     """
     readable = embedder.readable(q)
     if not readable:
         return None, f"skipped: model does not cover {detect_language(q)}"
-    query = embedder.embed_query(readable)
+    return embedder.embed_query(readable), "ok"
+
+
+def search(vectors: VectorIndex, query: np.ndarray, *, size: int, profile: np.ndarray | None = None,
+           alpha: float = 0.0, gate_depth: int = 0, gate_ratio: float = 0.0) -> tuple[LegResult, str]:
+    """Top `size` products by cosine to the encoded query, and the leg's status.
+
+    With a `profile`, the query's top `gate_depth` neighbours that pass the relevance gate are
+    re-ranked by the bent query `normalize((1-α)·q + α·u)` (see `personalize`).
+    """
     if profile is None or alpha <= 0:
         hits = vectors.search(query, size)
         return LegResult([h[0] for h in hits], [h[1] for h in hits], len(hits)), "ok"
