@@ -12,7 +12,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from indexer.analysis import analyzed, analyzed_cjk
+from indexer.analysis import analyzed, analyzed_cjk, cjk_chars
 from indexer.es import engine_errors
 from search_api.filters import filter_clauses, visible
 from search_api.params import SearchRequest
@@ -31,9 +31,12 @@ FIELD_BOOSTS = {
 and descriptions mostly add vocabulary."""
 
 CJK_MIN_MATCH = "75%"
-"""Share of a query's CJK characters a title must contain to count as a unigram match."""
+"""Share of a query's CJK characters a title must contain to count as a unigram match (besides the
+heads, see `cjk_heads`)."""
 
 CJK_BOOST = 1.0
+
+NOMINAL_SUFFIXES = frozenset("子头儿")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,28 @@ class LegResult:
     ids: list[str]
     scores: list[float]
     total: int = 0
+
+
+def cjk_heads(text: str) -> list[str]:
+    """The last CJK character of each space-separated part of a query: its head.
+
+    Chinese compounds put the head last (抱枕 "hug-pillow", 护肤 "care-skin", 护颈枕
+    "care-neck-pillow"), so a unigram match that keeps the head keeps the kind of thing asked for:
+    抱枕 still finds 汽车头枕 through 枕, but 护肤 no longer finds neck pillows through 护. A
+    nominal suffix (子 头 儿: 枕头, 袜子) is not the head: the character before it is.
+    """
+    heads = []
+    for part in text.split():
+        chars = cjk_chars(part)
+        if chars:
+            heads.append(chars[-2] if len(chars) > 1 and chars[-1] in NOMINAL_SUFFIXES else chars[-1])
+    return heads
+
+
+def _cjk_clause(q: str, cjk: str) -> dict[str, Any]:
+    return {"bool": {"must": [{"match": {"title_cjk": {"query": cjk, "minimum_should_match": CJK_MIN_MATCH}}}],
+                     "filter": [{"term": {"title_cjk": head}} for head in cjk_heads(q)],
+                     "boost": CJK_BOOST}}
 
 
 def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any]] | None = None,
@@ -58,8 +83,7 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
         should.append({"combined_fields": {
             "query": tokens, "fields": [f"{f}^{b:g}" for f, b in FIELD_BOOSTS.items()], "operator": "or"}})
     if cjk:
-        should.append({"match": {"title_cjk": {"query": cjk, "minimum_should_match": CJK_MIN_MATCH,
-                                               "boost": CJK_BOOST}}})
+        should.append(_cjk_clause(req.q, cjk))
     if not should:
         return None
     return {

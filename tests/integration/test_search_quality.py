@@ -28,6 +28,19 @@ def test_chinese_query_finds_its_category_and_skips_blind_semantics(rt):
     assert len(leaves) == 10 and leaves.count("抱枕") >= 8, leaves
 
 
+def test_a_chinese_unigram_match_must_keep_the_query_head(rt):
+    # 护颈枕 (neck pillow) shares 护 with 护肤 (skin care) but not its head 肤: before the head
+    # rule, "护肤" returned only neck pillows
+    results = _search(rt, q="护肤", size=20)["results"]
+    assert results and all(r["category"][1] == "护肤" for r in results), [r["title"] for r in results]
+
+
+def test_a_nominal_suffix_is_not_the_head(rt):
+    # 枕头 = 枕 + suffix 头: every kind of pillow (孕妇枕, U型枕 …) still matches through 枕
+    leaves = {r["category"][-1] for r in _search(rt, q="枕头", mode="keyword", size=100)["results"]}
+    assert {"枕头", "孕妇枕", "U型枕"} <= leaves, leaves
+
+
 def test_english_query_uses_both_legs_and_ranks_matching_attributes_first(rt):
     out = _search(rt, q="memory foam pillow", size=10, explain="true")
     assert out["meta"]["legs"] == {"semantic": "ok", "keyword": "ok"}

@@ -37,3 +37,14 @@ def test_query_and_document_analysis_agree():
     title = "乐辰轻薄记忆棉枕头 Memory Foam Pillows"
     query = "记忆棉枕头 memory foam pillow"
     assert set(analysis.tokens(query)) <= set(analysis.tokens(title))
+
+
+def test_cjk_heads_are_the_last_character_of_each_part_except_a_suffix():
+    from search_api.keyword import cjk_heads
+
+    assert cjk_heads("护肤") == ["肤"]
+    assert cjk_heads("蓝牙耳机 降噪") == ["机", "噪"]
+    assert cjk_heads("枕头 袜子") == ["枕", "袜"]
+    assert cjk_heads("U型枕 pillow") == ["枕"]
+    assert cjk_heads("memory foam") == []
+    assert cjk_heads("头") == ["头"]  # a lone suffix character is its own head
