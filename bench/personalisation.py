@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/personalisation.py --personas data/sample100k/personas.jsonl \
         [--prefix bench] [--vectors-dir data/vectors] [--esci-prefix pesci] [--esci-vectors-dir DIR]
-        [--rounds 3] [--no-esci | --only-esci]
+        [--rounds 3] [--no-esci | --only-esci] [--strength 1.0]
 
 Sample personas (`indexer sample --size 100000 --personas 80`) are searched on the live build of
 `--prefix` (the same catalog: same size and seed), which is only read. Each persona's query runs
@@ -18,8 +18,10 @@ leaf category was nowhere in the unpersonalised top 10), and p50/p99 latency.
 ESCI personas: for every judged dev query, a shopper who prefers the brand with the most Exact
 products among the judged ones and who viewed up to 20 *other* products of that brand (none judged
 for that query). Measured: that brand's relevant products in the top 10, nDCG@10 on the ESCI
-judgments (drop per persona, bar ≤ 0.01), judged-irrelevant products that entered a top 10. The
-ESCI catalog is built under `--esci-prefix` unless it exists there already.
+judgments (drop per persona, bar ≤ 0.01), judged-irrelevant products that entered a top 10, and a
+placebo: the same query personalised by the *next* persona's history (another brand), which shows
+how much nDCG@10 moves per query when near-tied results are merely reordered. The ESCI catalog is
+built under `--esci-prefix` unless it exists there already.
 """
 
 from __future__ import annotations
@@ -170,10 +172,14 @@ def esci_personas(data: Path) -> tuple[list[dict], dict[str, dict]]:
 def esci_part(rt: Runtime, data: Path) -> None:
     personas, products = esci_personas(data)
     rows = []
-    for p in personas:
+    placebo = []
+    for n, p in enumerate(personas):
         args = {"q": p["query"], "size": CONDENSE_DEPTH}
         base, _ = timed(rt, args, None)
         mine, _ = timed(rt, args, placed(p["history"]))
+        other, _ = timed(rt, {**args, "size": 10}, placed(personas[(n + 1) % len(personas)]["history"]))
+        placebo.append(ndcg_at([x["id"] for x in base["results"]][:10], p["ratings"])
+                       - ndcg_at([x["id"] for x in other["results"]], p["ratings"]))
         deep_b, deep_m = [x["id"] for x in base["results"]], [x["id"] for x in mine["results"]]
         ranked_b, ranked_m = deep_b[:10], deep_m[:10]
         judged_b = [i for i in deep_b if i in p["ratings"]][:10]
@@ -197,11 +203,26 @@ def esci_part(rt: Runtime, data: Path) -> None:
     for d, q in drops:
         if d > 0.01:
             print(f"    {q!r}: -{d:.4f}")
+    print(f"  placebo (each query searched with the next persona's history: another brand, mostly unrelated "
+          f"products): personas dropping > 0.01: {sum(d > 0.01 for d in placebo)}, gaining > 0.01: "
+          f"{sum(d < -0.01 for d in placebo)} (how far another shopper's taste moves the same query's nDCG@10)")
     condensed = sorted(((r[6] - r[7], r[5]) for r in rows), reverse=True)
     print(f"  judged-only (condensed list: unjudged products skipped, top {CONDENSE_DEPTH} searched): nDCG@10 "
           f"{statistics.fmean(r[6] for r in rows):.4f} -> {statistics.fmean(r[7] for r in rows):.4f}; "
           f"largest drops {[(round(d, 4), q) for d, q in condensed[:3]]}; "
           f"personas dropping > 0.01: {sum(d > 0.01 for d, _ in condensed)}")
+
+
+def scaled(settings: Settings, strength: float) -> Settings:
+    """The configured personalisation at `strength` × its weights (1: as configured, 0: none)."""
+    if strength == 1.0:
+        return settings
+    print(f"personal weights scaled by {strength}")
+    return settings.with_(personal_alpha=settings.personal_alpha * strength,
+                          personal_brand_boost=settings.personal_brand_boost * strength,
+                          personal_category_boost=settings.personal_category_boost * strength,
+                          personal_max_boost=1.0 + (settings.personal_max_boost - 1.0) * strength,
+                          personal_profile_weight=settings.personal_profile_weight * strength)
 
 
 def sample_bench(base: Settings, model: SentenceTransformerEmbedder, args: argparse.Namespace) -> int:
@@ -246,8 +267,10 @@ def main() -> int:
     parser.add_argument("--esci-vectors-dir", type=Path, default=None, help="default: --vectors-dir")
     parser.add_argument("--no-esci", action="store_true")
     parser.add_argument("--only-esci", action="store_true", help="skip the sample part (--personas unused)")
+    parser.add_argument("--strength", type=float, default=1.0,
+                        help="scale every personal weight (α, boosts, profile leg) by this: the trade-off curve")
     args = parser.parse_args()
-    base = Settings.from_env().with_(sync_seconds=0.0, alias_check_seconds=3600.0)
+    base = scaled(Settings.from_env().with_(sync_seconds=0.0, alias_check_seconds=3600.0), args.strength)
     if args.vectors_dir:
         base = base.with_(vectors_dir=args.vectors_dir)
     model = SentenceTransformerEmbedder.from_settings(base, for_queries=True)
