@@ -98,7 +98,7 @@ LEAVES: list[Leaf] = [
     (("宠物", "狗用品", "狗粮"), "dog food",
      [("狗粮", "dog food"), ("幼犬粮", "puppy food")], {**_FLAVOR}, (39, 399)),
     (("母婴", "尿裤湿巾", "纸尿裤"), "diapers",
-     [("纸尿裤", "diapers"), ("拉拉裤", "pull-up pants")], {**_SIZE}, (59, 299)),
+     [("纸尿裤", "diapers"), ("拉拉裤", "pull-up diapers")], {**_SIZE}, (59, 299)),
     (("运动", "健身", "瑜伽垫"), "yoga mats",
      [("瑜伽垫", "yoga mat"), ("健身垫", "exercise mat")], {**_COLOR}, (39, 299)),
 ]
