@@ -14,6 +14,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
 
@@ -124,6 +125,7 @@ class SentenceTransformerEmbedder:
         self.fingerprint: str = _fingerprint(path, self._model.max_seq_length)
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._queries_lock = threading.Lock()  # a hit must not wait behind a forward pass
+        self._pending: dict[str, Future[np.ndarray]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, for_queries: bool = False) -> SentenceTransformerEmbedder:
@@ -139,19 +141,34 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         """Encode one query (read-only; recent ones are remembered); callers check `readable` first.
 
-        One answer encodes its query more than once (organic legs, then the brand zone's search),
-        an audit runs one query for many personas, and a search box repeats popular queries.
+        One answer encodes its query more than once (organic legs and the brand zone's search, at
+        the same time), an audit runs one query for many personas, and a search box repeats
+        popular queries. A text already being encoded is waited for, not encoded a second time.
         """
         with self._queries_lock:
             if (hit := self._queries.get(text)) is not None:
                 self._queries.move_to_end(text)
                 return hit
-        vector = self.embed_documents([text])[0]
+            pending = self._pending.get(text)
+            owner = pending is None
+            if pending is None:
+                pending = self._pending[text] = Future()
+        if not owner:
+            return pending.result()
+        try:
+            vector = self.embed_documents([text])[0]
+        except BaseException as exc:
+            with self._queries_lock:
+                del self._pending[text]
+            pending.set_exception(exc)
+            raise
         vector.setflags(write=False)
         with self._queries_lock:
             self._queries[text] = vector
             if len(self._queries) > QUERY_CACHE:
                 self._queries.popitem(last=False)
+            del self._pending[text]
+        pending.set_result(vector)
         return vector
 
     def forget_queries(self) -> None:

@@ -15,12 +15,15 @@ from search_api.runtime import Runtime
 def answer(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     """Organic results (never altered by the zone), the brand zone or None, and meta.
 
-    The brand-keyword lookup runs beside the organic search; the zone's own search comes after
-    (it reuses the query vector the organic search encoded).
+    The zone (brand-keyword lookup, then its own search) runs beside the organic search: the two
+    mostly wait on Elasticsearch, and they share the query's encoding (`embed_query` encodes a
+    text once even when both ask at the same time).
     """
-    lookup = rt.pool.submit(brand_zone.zone_candidates, rt.es, rt.settings.brand_keywords_alias, req) \
-        if brand_zone.wants_zone(req) else None
+    zone = rt.zone_pool.submit(_zone, rt, req) if brand_zone.wants_zone(req) else None
     body = hybrid.search(rt, req)
-    hits = lookup.result() if lookup else []
-    zone = brand_zone.build_zone(req, hits, lambda r: hybrid.search(rt, r))
-    return {"results": body.pop("results"), "brand_zone": zone, **body}
+    return {"results": body.pop("results"), "brand_zone": zone.result() if zone else None, **body}
+
+
+def _zone(rt: Runtime, req: SearchRequest) -> dict[str, Any] | None:
+    hits = brand_zone.zone_candidates(rt.es, rt.settings.brand_keywords_alias, req)
+    return brand_zone.build_zone(req, hits, lambda r: hybrid.search(rt, r))

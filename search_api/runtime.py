@@ -68,6 +68,14 @@ class Runtime:
         return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="leg")
 
     @cached_property
+    def zone_pool(self) -> ThreadPoolExecutor:
+        """Threads for brand zones, which run beside the organic search and wait on `pool` legs.
+
+        A pool of their own: a zone waiting on its legs in the same pool could starve them.
+        """
+        return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="zone")
+
+    @cached_property
     def profiles(self) -> ProfileService:
         """Shopper profiles (built from events, cached briefly)."""
         return ProfileService(self.settings, self.es, self._live_vectors)
