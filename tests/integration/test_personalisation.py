@@ -118,6 +118,15 @@ def test_keyword_mode_applies_bounded_boosts(client, shoppers):
     assert mine.count("孕妇枕") > base.count("孕妇枕")
 
 
+def test_semantic_mode_builds_the_profile_without_a_keyword_leg(client, shoppers):
+    body = search(client, "pillow", mode="semantic", user_id="driver")
+    assert body["meta"]["legs"] == {"personal": "ok", "semantic": "ok (personalised)"}
+    # α bends gently (relevance first): the driver's car pillows rise within the deeper list
+    mine, base = (leaves(search(client, "pillow", mode="semantic", size=100, **extra)) for extra in
+                  ({"user_id": "driver"}, {}))
+    assert mine.index("汽车头枕") < base.index("汽车头枕"), (mine, base)
+
+
 def test_history_and_user_id_are_exclusive_and_history_is_post_only(client):
     both = client.post("/search", json={"q": "pillow", "user_id": "u", "history": []})
     assert both.status_code == 400 and both.get_json()["error"]["field"] == "history"
