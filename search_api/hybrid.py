@@ -5,6 +5,8 @@ describes; a request without usable history takes exactly the unpersonalised pat
 
 The keyword leg waits on Elasticsearch in a pool thread while the request thread encodes the
 query and searches FAISS, so a hybrid query costs about max(keyword, encode + ANN), not the sum.
+A profile is built first on that same pool thread (the keyword boosts need it), so its reads
+overlap the encoding too; the semantic leg takes it once the query vector is ready.
 Both legs read the same concrete index version (the one the vector replica loaded), so their ids
 always agree even while an alias swap is in progress.
 """
