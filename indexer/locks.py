@@ -66,7 +66,6 @@ def lift_write_block(es: Elasticsearch, index: str) -> None:
             es.indices.put_settings(index=index, settings={"index.blocks.write": None})
         except NotFoundError:
             return
-    log.warning("lifted any write block a dead lock owner left on %s", index)
 
 
 class Lock:
@@ -122,6 +121,7 @@ class Lock:
                 if state.write_if(self._es, self._settings, current, self._owner()):
                     if owner.get("write_block"):
                         lift_write_block(self._es, owner["write_block"])
+                        log.warning("lifted any write block the dead owner left on %s", owner["write_block"])
                     break
                 continue
             if time.monotonic() >= deadline:

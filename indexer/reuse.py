@@ -29,7 +29,7 @@ from indexer.documents import DOCUMENT_FORMAT, source_hash
 from indexer.embedder import Embedder
 from indexer.errors import BuildError, IndexerError
 from indexer.es import engine_errors
-from indexer.locks import WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock
+from indexer.locks import WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock, lift_write_block
 from indexer.models import Product
 from indexer.records import all_records
 from indexer.vectors import VectorIndex
@@ -143,7 +143,7 @@ def clone(es: Elasticsearch, settings: Settings, source: str, target: str, load_
                 es.indices.clone(index=source, target=target, wait_for_active_shards="all",
                                  settings={**load_settings["index"], "blocks.write": False})
             finally:
-                es.indices.put_settings(index=source, settings={"index.blocks.write": None})
+                lift_write_block(es, source)
         with engine_errors(f"waiting for {target}"):
             health = es.cluster.health(index=target, wait_for_status="yellow", timeout="60s")
             if health.get("timed_out"):
