@@ -64,6 +64,11 @@ def _profile(rt: Runtime, req: SearchRequest) -> tuple[Profile | None, str | Non
     return profile, ("ok" if not profile.empty else "no history")
 
 
+def _usable(profile: Profile | None) -> Profile | None:
+    """The profile to personalise by: None without one or when it knows no viewed product."""
+    return profile if profile is not None and not profile.empty else None
+
+
 def _affinity(live_vectors: Any, ids: list[str], profile: np.ndarray) -> dict[str, float]:
     """cos(profile, item) for the candidates that have vectors."""
     if live_vectors is None or not ids:
@@ -87,8 +92,7 @@ def _personal_then_keyword(rt: Runtime, req: SearchRequest, index: str,
             raise
     if req.mode not in ("hybrid", "keyword"):
         return None
-    profile = profile_box.result()[0]
-    personal = profile if profile is not None and not profile.empty else None
+    personal = _usable(profile_box.result()[0])
     settings = rt.settings
     size = max(settings.keyword_candidates, req.offset + req.size)
     if personal is not None and personal.vector is not None and req.mode == "hybrid" \
@@ -133,7 +137,7 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
             except Exception as exc:  # a broken model must not take keyword search down
                 legs["semantic"] = f"failed: {type(exc).__name__}"
     profile, personal_status = profile_box.result()
-    personal = profile if profile is not None and not profile.empty else None
+    personal = _usable(profile)
     taste = personal.vector if personal is not None else None
     if personal_status:
         legs = {"personal": personal_status, **legs}
@@ -147,7 +151,7 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
             results["semantic"] = leg
         except Exception as exc:  # a broken replica must not take keyword search down
             legs["semantic"] = f"failed: {type(exc).__name__}"
-    if future is not None and req.mode in ("hybrid", "keyword"):
+    if future is not None:  # it returns None when it only built the profile (semantic mode)
         try:
             keyword_leg = future.result()
         except IndexerError as exc:
