@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.latency import queries  # noqa: E402
-from indexer.config import Settings  # noqa: E402
-from search_api.runtime import Runtime  # noqa: E402
+from indexer.core.config import Settings  # noqa: E402
+from search_api.retrieval.runtime import Runtime  # noqa: E402
 
 
 def main() -> int:

@@ -23,12 +23,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.config import Settings  # noqa: E402
-from indexer.sample_data import LEAVES  # noqa: E402
-from search_api import audits  # noqa: E402
-from search_api.answer import answer  # noqa: E402
-from search_api.events import parse_history  # noqa: E402
-from search_api.runtime import Runtime  # noqa: E402
+from indexer.core.config import Settings  # noqa: E402
+from indexer.sample.data import LEAVES  # noqa: E402
+from search_api.brands import audits  # noqa: E402
+from search_api.brands.answer import answer  # noqa: E402
+from search_api.personal.events import parse_history  # noqa: E402
+from search_api.retrieval.runtime import Runtime  # noqa: E402
 
 
 def main() -> int:

@@ -30,8 +30,8 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.config import Settings  # noqa: E402
-from indexer.es import make_client  # noqa: E402
+from indexer.core.config import Settings  # noqa: E402
+from indexer.core.es import make_client  # noqa: E402
 
 ACTIONS = ["view"] * 6 + ["click"] * 2 + ["add_to_cart", "order", "video_view", "live_view"]
 SOURCES = ["feed", "search", "live", "mall"]

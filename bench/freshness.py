@@ -25,10 +25,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.changes import delete, upsert  # noqa: E402
-from indexer.config import Settings  # noqa: E402
-from indexer.embedder import SentenceTransformerEmbedder  # noqa: E402
-from indexer.es import make_client  # noqa: E402
+from indexer.build.changes import delete, upsert  # noqa: E402
+from indexer.core.config import Settings  # noqa: E402
+from indexer.core.es import make_client  # noqa: E402
+from indexer.embedding.embedder import SentenceTransformerEmbedder  # noqa: E402
 
 WORDS = ["amber", "basalt", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "indigo", "juniper",
          "kelp", "lagoon", "meadow", "nebula", "orchid", "prairie", "quartz", "reef", "sierra", "tundra"]
@@ -61,7 +61,7 @@ def main() -> int:
                                          alias_check_seconds=args.sync_seconds)
     from waitress.server import create_server
 
-    from search_api.app import create_app
+    from search_api.http.app import create_app
 
     app = create_app(settings)
     runtime = app.extensions["storesearch"]

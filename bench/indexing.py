@@ -26,11 +26,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer import catalog, sample  # noqa: E402
-from indexer.build import BuildOptions, build  # noqa: E402
-from indexer.config import Settings  # noqa: E402
-from indexer.embedder import SentenceTransformerEmbedder, document_text  # noqa: E402
-from indexer.es import make_client  # noqa: E402
+from indexer.build.pipeline import BuildOptions, build  # noqa: E402
+from indexer.catalog import load  # noqa: E402
+from indexer.core.config import Settings  # noqa: E402
+from indexer.core.es import make_client  # noqa: E402
+from indexer.embedding.embedder import SentenceTransformerEmbedder, document_text  # noqa: E402
+from indexer.sample import generate  # noqa: E402
 
 
 def _es_cpu_s(es) -> float:  # type: ignore[no-untyped-def]
@@ -56,12 +57,12 @@ def main() -> int:
     catalog_dir = args.data / f"sample-{args.size}"
     products_path = catalog_dir / "products.jsonl"
     if not products_path.exists():
-        sample.write(catalog_dir, args.size)
+        generate.write(catalog_dir, args.size)
     model = SentenceTransformerEmbedder.from_settings(settings)
 
-    log = catalog.RejectLog()
+    log = load.RejectLog()
     texts = [model.readable(document_text(p, settings.embed_template))
-             for p in catalog.products([products_path], log)]
+             for p in load.products([products_path], log)]
     texts = [t for t in texts if t][:args.raw_sample]
     model.embed_documents(texts[:256])  # warm-up, not timed
 

@@ -23,13 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.analysis import detect_language  # noqa: E402
-from indexer.config import Settings  # noqa: E402
-from indexer.sample_data import LEAVES  # noqa: E402
-from search_api import hybrid  # noqa: E402
-from search_api.answer import answer  # noqa: E402
-from search_api.params import parse_search  # noqa: E402
-from search_api.runtime import Runtime  # noqa: E402
+from indexer.core.config import Settings  # noqa: E402
+from indexer.sample.data import LEAVES  # noqa: E402
+from indexer.text.analysis import detect_language  # noqa: E402
+from search_api.brands.answer import answer  # noqa: E402
+from search_api.retrieval import hybrid  # noqa: E402
+from search_api.retrieval.params import parse_search  # noqa: E402
+from search_api.retrieval.runtime import Runtime  # noqa: E402
 
 MODES = ("keyword", "semantic", "hybrid", "answer")
 

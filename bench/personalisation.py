@@ -41,17 +41,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.build import BuildOptions, build  # noqa: E402
-from indexer.config import Settings  # noqa: E402
-from indexer.embedder import SentenceTransformerEmbedder  # noqa: E402
-from indexer.es import make_client  # noqa: E402
-from indexer.personas import family_of_result, is_preferred  # noqa: E402
-from indexer.versions import alias_target  # noqa: E402
-from search_api import event_store, hybrid  # noqa: E402
-from search_api.evaluation import load_judgments, ndcg_at  # noqa: E402
-from search_api.events import Event, parse_history  # noqa: E402
-from search_api.params import parse_search  # noqa: E402
-from search_api.runtime import Runtime  # noqa: E402
+from indexer.build.pipeline import BuildOptions, build  # noqa: E402
+from indexer.core.config import Settings  # noqa: E402
+from indexer.core.es import make_client  # noqa: E402
+from indexer.embedding.embedder import SentenceTransformerEmbedder  # noqa: E402
+from indexer.sample.personas import family_of_result, is_preferred  # noqa: E402
+from indexer.store.versions import alias_target  # noqa: E402
+from search_api.personal import event_store  # noqa: E402
+from search_api.personal.events import Event, parse_history  # noqa: E402
+from search_api.retrieval import hybrid  # noqa: E402
+from search_api.retrieval.evaluation import load_judgments, ndcg_at  # noqa: E402
+from search_api.retrieval.params import parse_search  # noqa: E402
+from search_api.retrieval.runtime import Runtime  # noqa: E402
 
 ESCI = REPO.parent / "shared" / "data" / "esci"
 ESCI_HISTORY = 20

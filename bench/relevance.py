@@ -16,13 +16,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.build import BuildOptions, build  # noqa: E402
-from indexer.config import Settings  # noqa: E402
-from indexer.embedder import SentenceTransformerEmbedder  # noqa: E402
-from indexer.es import make_client  # noqa: E402
-from indexer.versions import alias_target  # noqa: E402
-from search_api.evaluation import evaluate, load_judgments  # noqa: E402
-from search_api.runtime import Runtime  # noqa: E402
+from indexer.build.pipeline import BuildOptions, build  # noqa: E402
+from indexer.core.config import Settings  # noqa: E402
+from indexer.core.es import make_client  # noqa: E402
+from indexer.embedding.embedder import SentenceTransformerEmbedder  # noqa: E402
+from indexer.store.versions import alias_target  # noqa: E402
+from search_api.retrieval.evaluation import evaluate, load_judgments  # noqa: E402
+from search_api.retrieval.runtime import Runtime  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "esci"
 

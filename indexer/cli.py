@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from indexer.config import Settings
+from indexer.core.config import Settings
 
 if TYPE_CHECKING:
     from elasticsearch import Elasticsearch
 
-    from indexer.records import BuildRecord
-from indexer.errors import ConfigError
-from indexer.exits import quiet_logging, run_command
+    from indexer.store.records import BuildRecord
+from indexer.core.errors import ConfigError
+from indexer.core.exits import quiet_logging, run_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,20 +72,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from indexer import sample
+    from indexer.sample import generate
 
     if args.size < 1 or args.personas < 0:
         raise ConfigError("--size must be at least 1 and --personas at least 0")
-    paths = sample.write(args.out, args.size, seed=args.seed, personas=args.personas)
+    paths = generate.write(args.out, args.size, seed=args.seed, personas=args.personas)
     for kind, path in paths.items():
         print(f"{kind}: {path}")
     return 0
 
 
 def _build(args: argparse.Namespace, settings: Settings) -> int:
-    from indexer.build import BuildOptions, build
-    from indexer.embedder import SentenceTransformerEmbedder
-    from indexer.es import make_client
+    from indexer.build.pipeline import BuildOptions, build
+    from indexer.core.es import make_client
+    from indexer.embedding.embedder import SentenceTransformerEmbedder
 
     if not 0 <= args.max_reject_ratio <= 1:
         raise ConfigError("--max-reject-ratio must be between 0 and 1")
@@ -132,8 +132,8 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _versions(es: Elasticsearch, settings: Settings) -> int:
-    from indexer.records import all_records
-    from indexer.versions import alias_target, list_versions
+    from indexer.store.records import all_records
+    from indexer.store.versions import alias_target, list_versions
 
     records = {r.products_index: r for r in all_records(es, settings)}
     live = alias_target(es, settings.products_alias)
@@ -159,8 +159,8 @@ def _origin(record: BuildRecord) -> str:
 
 
 def _upsert(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> int:
-    from indexer.changes import upsert
-    from indexer.embedder import SentenceTransformerEmbedder
+    from indexer.build.changes import upsert
+    from indexer.embedding.embedder import SentenceTransformerEmbedder
 
     if not 0 <= args.max_reject_ratio <= 1:
         raise ConfigError("--max-reject-ratio must be between 0 and 1")
@@ -176,7 +176,7 @@ def _upsert(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> 
 
 
 def _delete(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> int:
-    from indexer.changes import delete, read_ids
+    from indexer.build.changes import delete, read_ids
 
     report = delete(settings, es, read_ids(args.ids))
     print(f"deleted {report.written} products from {report.index} (seq {report.seq}) "
@@ -187,7 +187,7 @@ def _delete(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> 
 
 
 def _manage(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> int:
-    from indexer import lifecycle
+    from indexer.store import lifecycle
 
     if args.command == "rollback":
         done = lifecycle.rollback(es, settings, to=args.to)
@@ -219,7 +219,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return _sample(args)
     if args.command == "build":
         return _build(args, settings)
-    from indexer.es import make_client
+    from indexer.core.es import make_client
 
     es = make_client(settings)
     try:

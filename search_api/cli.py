@@ -10,9 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from indexer.config import Settings
-from indexer.errors import ConfigError, IndexerError
-from indexer.exits import USAGE, quiet_logging, run_command
+from indexer.index_format import USAGE, ConfigError, IndexerError, Settings, quiet_logging, run_command
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     retention.add_argument("--days", type=int, default=None,
                            help="days to keep (default STORESEARCH_EVENTS_RETENTION_DAYS, 90)")
     retention.add_argument("--dry-run", action="store_true", help="list what would be dropped")
-    from search_api import audit_cli
+    from search_api.brands import audit_cli
 
     audit_cli.add_parser(sub)
     args = parser.parse_args(argv)
@@ -46,8 +44,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE
     from waitress import serve as waitress_serve
 
-    from search_api.app import create_app
-    from search_api.runtime import Runtime
+    from search_api.http.app import create_app
+    from search_api.retrieval.runtime import Runtime
 
     rt = Runtime(settings)
     try:
@@ -69,8 +67,8 @@ def _retention(args: argparse.Namespace) -> int:
 
 
 def _drop_old_events(args: argparse.Namespace) -> int:
-    from indexer.es import make_client
-    from search_api.event_store import drop_older_than
+    from indexer.index_format import make_client
+    from search_api.personal.event_store import drop_older_than
 
     settings = Settings.from_env()
     days = settings.events_retention_days if args.days is None else args.days
@@ -88,7 +86,7 @@ def _drop_old_events(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from search_api import audit_cli
+    from search_api.brands import audit_cli
 
     quiet_logging()
     return run_command("search-api", lambda: audit_cli.run(args, Settings.from_env()))

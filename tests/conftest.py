@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from elasticsearch import Elasticsearch
 
-from indexer.build import BuildOptions, BuildReport, build
-from indexer.config import Settings
-from indexer.embedder import SentenceTransformerEmbedder
-from indexer.errors import EngineError
-from indexer.es import make_client, ping
+from indexer.build.pipeline import BuildOptions, BuildReport, build
+from indexer.core.config import Settings
+from indexer.core.errors import EngineError
+from indexer.core.es import make_client, ping
+from indexer.embedding.embedder import SentenceTransformerEmbedder
 
 SAMPLE_SIZE = 2000
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -88,10 +88,10 @@ class SampleIndex:
 def sample_index(es: Elasticsearch, es_url: str, model: SentenceTransformerEmbedder,
                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleIndex]:
     """A sample catalog built once through the real pipeline; read-only for tests."""
-    from indexer import sample
+    from indexer.sample import generate
 
     root = tmp_path_factory.mktemp("sample")
-    paths = sample.write(root / "catalog", SAMPLE_SIZE, seed=7)
+    paths = generate.write(root / "catalog", SAMPLE_SIZE, seed=7)
     settings = fresh_settings(es_url, root)
     report = build(settings, es, model, BuildOptions(products=(paths["products"],),
                                                      brand_keywords=(paths["brand_keywords"],),

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from indexer.analysis import covered_text, tokens
+from indexer.text.analysis import covered_text, tokens
 
 
 class HashEmbedder:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.config import Settings
-from search_api.app import create_app
-from search_api.runtime import Runtime
+from indexer.core.config import Settings
+from search_api.http.app import create_app
+from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 

@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from indexer.build import BuildOptions, build
-from search_api.app import create_app
-from search_api.runtime import Runtime
+from indexer.build.pipeline import BuildOptions, build
+from search_api.http.app import create_app
+from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 
@@ -159,10 +159,10 @@ def test_six_thousand_cells_and_a_random_one_percent_equal_direct_searches(sampl
     """The issue's bar: 100 brands × 20 keywords × 3 personas; 1% re-run as direct searches."""
     from collections import Counter
 
-    from indexer.sample_data import LEAVES
-    from search_api import audits
-    from search_api.answer import answer
-    from search_api.events import parse_history
+    from indexer.sample.data import LEAVES
+    from search_api.brands import audits
+    from search_api.brands.answer import answer
+    from search_api.personal.events import parse_history
 
     rt = Runtime(sample_index.settings, embedder=model, es=es)
     rows = [json.loads(line) for line in sample_index.products.read_text(encoding="utf-8").splitlines()]

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from indexer.build import BuildOptions, build
-from search_api import hybrid
-from search_api.app import create_app
-from search_api.brand_zone import match_quality, matching_keywords
-from search_api.params import parse_search
-from search_api.runtime import Runtime
+from indexer.build.pipeline import BuildOptions, build
+from search_api.brands.brand_zone import match_quality, matching_keywords
+from search_api.http.app import create_app
+from search_api.retrieval import hybrid
+from search_api.retrieval.params import parse_search
+from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 

@@ -7,10 +7,10 @@ import json
 import pytest
 from elasticsearch import helpers
 
-from indexer.build import BuildOptions, build
-from indexer.errors import BuildError
-from indexer.vectors import VectorIndex
-from indexer.versions import alias_target
+from indexer.build.pipeline import BuildOptions, build
+from indexer.core.errors import BuildError
+from indexer.format.vectors import VectorIndex
+from indexer.store.versions import alias_target
 
 pytestmark = pytest.mark.integration
 

@@ -8,16 +8,16 @@ import time
 import pytest
 from elasticsearch import helpers
 
-from indexer import lifecycle, state
-from indexer.build import BuildOptions, build
-from indexer.changes import delete, upsert
-from indexer.errors import BuildError, LockedError
-from indexer.locks import BUILD_LOCK, WRITE_LOCK, Lock
-from indexer.records import all_records
-from indexer.vectors import VectorIndex
-from indexer.versions import alias_target
-from search_api.app import create_app
-from search_api.runtime import Runtime
+from indexer.build.changes import delete, upsert
+from indexer.build.pipeline import BuildOptions, build
+from indexer.core.errors import BuildError, LockedError
+from indexer.format.vectors import VectorIndex
+from indexer.store import lifecycle, state
+from indexer.store.locks import BUILD_LOCK, WRITE_LOCK, Lock
+from indexer.store.records import all_records
+from indexer.store.versions import alias_target
+from search_api.http.app import create_app
+from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +92,7 @@ def test_upsert_and_delete_reach_every_leg_after_a_sync(es, isolated, model, bui
 def test_changes_during_a_build_are_replayed_before_the_swap(es, isolated, model, built, tmp_path):
     # hold the write lock as a build would at its swap... instead, write changes to the live version
     # "during" a build by making them after the build took its sequence number: patch via a hook
-    from indexer import build as build_module
+    from indexer.build import pipeline as build_module
 
     original = build_module._load_brand_keywords
     calls = []
@@ -135,7 +135,7 @@ def test_a_second_build_refuses_and_a_stale_lock_is_taken_over(es, isolated, mod
 
 
 def test_write_lock_held_blocks_upserts_with_a_clear_message(es, isolated, model, built, tmp_path, monkeypatch):
-    monkeypatch.setattr("indexer.changes.WRITE_LOCK_WAIT_S", 0.5)
+    monkeypatch.setattr("indexer.build.changes.WRITE_LOCK_WAIT_S", 0.5)
     with Lock(es, isolated, WRITE_LOCK, purpose="a rollback"):
         with pytest.raises(LockedError, match="write lock is held by a rollback"):
             upsert(isolated, es, model, [_jsonl(tmp_path / "x.jsonl", [{"id": "x", "title": "x"}])])

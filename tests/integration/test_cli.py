@@ -7,7 +7,7 @@ import json
 import pytest
 
 from indexer.cli import main
-from indexer.versions import alias_target
+from indexer.store.versions import alias_target
 
 pytestmark = pytest.mark.integration
 

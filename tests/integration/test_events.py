@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from search_api import cli, event_store
-from search_api.app import create_app
-from search_api.runtime import Runtime
+from search_api import cli
+from search_api.http.app import create_app
+from search_api.personal import event_store
+from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 KEY = {"X-API-Key": "secret"}

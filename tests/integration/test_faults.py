@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from elasticsearch import helpers
 
-from indexer import sample
-from indexer.config import Settings
-from indexer.es import make_client
-from indexer.records import all_records
-from indexer.vectors import VectorIndex
-from indexer.versions import alias_target
-from search_api.app import create_app
-from search_api.runtime import Runtime
+from indexer.core.config import Settings
+from indexer.core.es import make_client
+from indexer.format.vectors import VectorIndex
+from indexer.sample import generate
+from indexer.store.records import all_records
+from indexer.store.versions import alias_target
+from search_api.http.app import create_app
+from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +34,7 @@ SIZE = 2500
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory):
-    return sample.write(tmp_path_factory.mktemp("faults"), SIZE, seed=11)
+    return generate.write(tmp_path_factory.mktemp("faults"), SIZE, seed=11)
 
 
 def _env(settings: Settings) -> dict[str, str]:

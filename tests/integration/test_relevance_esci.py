@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import BuildOptions, build
-from search_api.evaluation import evaluate, load_judgments
-from search_api.runtime import Runtime
+from indexer.build.pipeline import BuildOptions, build
+from search_api.retrieval.evaluation import evaluate, load_judgments
+from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from elasticsearch import helpers
 
-from indexer import state
-from indexer.build import BuildOptions, build
-from indexer.changes import delete, upsert
-from indexer.errors import EngineError
-from indexer.locks import WRITE_LOCK
-from indexer.vectors import VectorIndex
-from indexer.versions import alias_target
+from indexer.build.changes import delete, upsert
+from indexer.build.pipeline import BuildOptions, build
+from indexer.core.errors import EngineError
+from indexer.format.vectors import VectorIndex
+from indexer.store import state
+from indexer.store.locks import WRITE_LOCK
+from indexer.store.versions import alias_target
 
 pytestmark = pytest.mark.integration
 
@@ -120,7 +120,7 @@ def test_a_refused_clone_falls_back_to_writing_everything(es, isolated, model, t
     def refused(*_args, **_kwargs):  # what a cluster that denies the clone privilege answers
         raise EngineError("cloning failed: HTTP 403 security_exception: action [indices:admin/resize] is unauthorized")
 
-    monkeypatch.setattr("indexer.build.clone", refused)
+    monkeypatch.setattr("indexer.build.pipeline.clone", refused)
     again = build(isolated, es, model, BuildOptions(products=(source,), progress=False))
     assert again.base is None and again.rewritten == len(CATALOG) and again.cache_misses == 0
     assert alias_target(es, isolated.products_alias) == again.products_index != first.products_index

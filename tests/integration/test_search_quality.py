@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from search_api import hybrid
-from search_api.params import parse_search
-from search_api.runtime import Runtime
+from search_api.retrieval import hybrid
+from search_api.retrieval.params import parse_search
+from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 

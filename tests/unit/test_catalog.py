@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from indexer import catalog
-from indexer.errors import CatalogError
+from indexer.catalog import load
+from indexer.core.errors import CatalogError
 
 
 def _write_jsonl(path, lines):
@@ -25,8 +25,8 @@ def test_jsonl_rejects_carry_file_line_and_reason(tmp_path):
         json.dumps({"id": "1", "title": "duplicate"}),
         json.dumps({"id": "4", "title": "也好"}),
     ])
-    log = catalog.RejectLog()
-    ids = [p.id for p in catalog.products([path], log)]
+    log = load.RejectLog()
+    ids = [p.id for p in load.products([path], log)]
     assert ids == ["1", "4"]
     assert [(r.line, r.field) for r in log.rejects] == [(2, None), (3, "title"), (4, None), (5, "price"),
                                                          (6, "id")]
@@ -47,23 +47,23 @@ def test_gzip_csv_and_parquet_sources(tmp_path):
         writer.writerow(["c2", "bad price", "abc", ""])
     parquet = tmp_path / "c.parquet"
     pq.write_table(pa.table({"id": ["q1", "q2"], "title": ["parquet row", None]}), parquet)
-    log = catalog.RejectLog()
-    found = {p.id: p for p in catalog.products([gz, csv_path, parquet], log)}
+    log = load.RejectLog()
+    found = {p.id: p for p in load.products([gz, csv_path, parquet], log)}
     assert set(found) == {"g1", "c1", "q1"}
     assert found["c1"].price == 19.9 and found["c1"].category == ("家居", "抱枕")
     assert [(r.source.rsplit("/", 1)[-1], r.line, r.field) for r in log.rejects] == [
         ("c.csv", 3, "price"), ("c.parquet", 2, "title")]
-    assert catalog.count_rows([gz, csv_path, parquet]) == 5
+    assert load.count_rows([gz, csv_path, parquet]) == 5
 
 
 def test_unreadable_sources_raise(tmp_path):
     with pytest.raises(CatalogError, match="no such file"):
-        list(catalog.products([tmp_path / "missing.jsonl"], catalog.RejectLog()))
+        list(load.products([tmp_path / "missing.jsonl"], load.RejectLog()))
     odd = tmp_path / "c.xml"
     odd.write_text("<x/>")
     with pytest.raises(CatalogError, match="unknown catalog format"):
-        list(catalog.products([odd], catalog.RejectLog()))
+        list(load.products([odd], load.RejectLog()))
     broken = tmp_path / "c.parquet"
     broken.write_bytes(b"not parquet")
     with pytest.raises(CatalogError, match="Parquet"):
-        list(catalog.products([broken], catalog.RejectLog()))
+        list(load.products([broken], load.RejectLog()))

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from indexer.blob_store import LOOKUP_CHUNK
-from indexer.embed_cache import EmbeddingCache, embed_cached
-from indexer.errors import ConfigError
+from indexer.core.errors import ConfigError
+from indexer.embedding.blob_store import LOOKUP_CHUNK
+from indexer.embedding.embed_cache import EmbeddingCache, embed_cached
 from tests.fakes import HashEmbedder
 
 

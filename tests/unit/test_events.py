@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from indexer.config import Settings
-from search_api.auth import presented_key, require_key
-from search_api.errors import InvalidEvents, InvalidParameter, Unauthorized
-from search_api.events import parse_events, parse_history, parse_ts
+from indexer.core.config import Settings
+from search_api.core.errors import InvalidEvents, InvalidParameter, Unauthorized
+from search_api.http.auth import presented_key, require_key
+from search_api.personal.events import parse_events, parse_history, parse_ts
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SETTINGS = Settings(events_batch_max=3)

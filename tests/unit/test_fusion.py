@@ -1,6 +1,6 @@
 import pytest
 
-from search_api.fusion import rrf
+from search_api.retrieval.fusion import rrf
 
 
 def test_rrf_matches_hand_computed_scores():

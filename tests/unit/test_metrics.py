@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from search_api.evaluation import ndcg_at, recall_at, reciprocal_rank
+from search_api.retrieval.evaluation import ndcg_at, recall_at, reciprocal_rank
 
 
 def test_ndcg_by_hand():

@@ -1,7 +1,7 @@
 import pytest
 
-from search_api.errors import InvalidParameter
-from search_api.params import parse_search
+from search_api.core.errors import InvalidParameter
+from search_api.retrieval.params import parse_search
 
 
 def test_defaults_and_normalisation():

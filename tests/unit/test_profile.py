@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from indexer.config import Settings
-from indexer.errors import ConfigError
-from search_api.events import Event
-from search_api.personalize import bend, boosted, keyword_factor, keyword_functions, rerank_neighbours
-from search_api.profile import ItemInfo, build, event_weight
+from indexer.core.config import Settings
+from indexer.core.errors import ConfigError
+from search_api.personal.events import Event
+from search_api.personal.personalize import bend, boosted, keyword_factor, keyword_functions, rerank_neighbours
+from search_api.personal.profile import ItemInfo, build, event_weight
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 WEIGHTS = dict(Settings().action_weights)

@@ -2,17 +2,17 @@ import json
 
 import pytest
 
-from indexer import sample
-from indexer.config import Settings
-from indexer.embedder import check_template, document_text
-from indexer.errors import ConfigError
-from indexer.sample_data import LEAVES
-from indexer.validate import brand_keyword_from_row, product_from_row
+from indexer.catalog.validate import brand_keyword_from_row, product_from_row
+from indexer.core.config import Settings
+from indexer.core.errors import ConfigError
+from indexer.embedding.embedder import check_template, document_text
+from indexer.sample import generate
+from indexer.sample.data import LEAVES
 
 
 def test_sample_is_deterministic_and_valid(tmp_path):
-    a = sample.write(tmp_path / "a", 500, seed=3)
-    b = sample.write(tmp_path / "b", 500, seed=3)
+    a = generate.write(tmp_path / "a", 500, seed=3)
+    b = generate.write(tmp_path / "b", 500, seed=3)
     assert a["products"].read_bytes() == b["products"].read_bytes()
     rows = [json.loads(line) for line in a["products"].read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 500

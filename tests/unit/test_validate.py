@@ -1,6 +1,6 @@
 import pytest
 
-from indexer.validate import FieldError, brand_keyword_from_row, product_from_row
+from indexer.catalog.validate import FieldError, brand_keyword_from_row, product_from_row
 
 
 def test_bare_catalog_row_is_enough():

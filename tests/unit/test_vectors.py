@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from indexer.errors import SnapshotError
-from indexer.vectors import EXACT_MAX, VectorIndex
+from indexer.core.errors import SnapshotError
+from indexer.format.vectors import EXACT_MAX, VectorIndex
 
 
 def _unit(rng, n, d=32):

@@ -1,0 +1,150 @@
+"""Elasticsearch documents of the index format: products and brand keywords.
+
+The analysed `*_tokens` fields are what the keyword leg searches; the raw fields are what the API
+returns. Query-side code analyses query text with the same `indexer.analysis` functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import orjson
+
+from indexer.catalog.models import BrandKeyword, Product
+from indexer.text.analysis import analyzed, analyzed_cached, analyzed_cjk, normalize
+
+SUGGEST_WEIGHT_MAX = 1_000_000
+"""Completion weights are ints; sales beyond this add nothing to the suggestion order."""
+
+TOKENS_MAX_CHARS = 4000
+"""Long descriptions add index size but little ranking signal beyond their opening."""
+
+VECTOR_DECIMALS = 6
+"""float32 holds ~7 significant digits; 6 decimals keep cosines exact to 1e-6 at half the JSON."""
+
+DOCUMENT_FORMAT = 1
+"""Bump whenever `product_doc` writes a product differently: a rebuild then rewrites every
+document instead of reusing the live version's (see `indexer.reuse`)."""
+
+
+def source_hash(product: Product) -> str:
+    """A digest of everything the catalog says about a product.
+
+    Equal digests (under one build fingerprint) mean equal documents, so a rebuild can keep an
+    indexed document instead of writing it again.
+    """
+    raw = orjson.dumps(product, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+
+
+def all_titles(product: Product) -> list[str]:
+    """The primary title then each extra-language title, without repeats."""
+    titles = [product.title]
+    titles += [t for t in product.titles.values() if t != product.title]
+    return titles
+
+
+def analysed_text(product: Product) -> dict[str, str]:
+    """The costly analysed fields (jieba over free text): cached across builds by `analysis_cache`."""
+    titles = " ".join(all_titles(product))
+    return {
+        "title_tokens": analyzed(titles),
+        "title_cjk": analyzed_cjk(titles),
+        "bullet_tokens": analyzed(" ".join(product.bullets)[:TOKENS_MAX_CHARS]),
+        "description_tokens": analyzed((product.description or "")[:TOKENS_MAX_CHARS]),
+    }
+
+
+def analysis_input(product: Product) -> str:
+    """Everything `analysed_text` reads, as one string: the analysis cache's key material."""
+    return "\x1f".join((*all_titles(product), "\x1e", *product.bullets, "\x1e", product.description or ""))
+
+
+def product_doc(product: Product, vector: list[float] | np.ndarray | None, indexed_at: datetime,
+                seq: int = 0, analysed: dict[str, str] | None = None) -> dict[str, Any]:
+    """The ES document of a product (its `_id` is `product.id`), written by change number `seq`.
+
+    `vector` may come pre-rounded as a list (builds round a whole batch at once); `analysed` is
+    `analysed_text(product)` when the caller has it cached.
+    """
+    doc: dict[str, Any] = {
+        "id": product.id,
+        "title": product.title,
+        "title_lang": product.title_lang,
+        "titles": dict(product.titles),
+        "title_en": product.title_en,
+        "title_zh": product.title_zh,
+        "brand": product.brand,
+        "brand_tokens": analyzed_cached(product.brand or ""),
+        "category": list(product.category),
+        "category_leaf": product.category[-1] if product.category else None,
+        "category_tokens": analyzed_cached(" ".join(product.category)),
+        "color": product.color,
+        "color_tokens": analyzed_cached(product.color or ""),
+        "attributes": dict(product.attributes),
+        "attribute_tokens": analyzed_cached(" ".join(f"{k} {v}" for k, v in product.attributes.items())),
+        "bullets": list(product.bullets),
+        "description": product.description,
+        "price": product.price,
+        "sales": product.sales,
+        "rating": product.rating,
+        "rating_count": product.rating_count,
+        "shop": product.shop,
+        "status": product.status,
+        "image": product.image,
+        "updated_at": product.updated_at.isoformat() if product.updated_at else None,
+        "indexed_at": indexed_at.isoformat(),
+        "seq": seq,
+        "source_hash": source_hash(product),
+        "extra": dict(product.extra),
+        "has_vector": vector is not None,
+        "suggest": {
+            "input": [t[:60] for t in all_titles(product)] + ([product.brand] if product.brand else []),
+            "weight": min(product.sales or 0, SUGGEST_WEIGHT_MAX),
+        },
+    }
+    doc.update(analysed if analysed is not None else analysed_text(product))
+    if isinstance(vector, np.ndarray):
+        doc["embedding"] = rounded(vector)
+    elif vector is not None:
+        doc["embedding"] = vector
+    return doc
+
+
+def rounded(vectors: np.ndarray) -> list[Any]:
+    """Vector(s) as JSON-ready lists at VECTOR_DECIMALS; one call for a whole batch is ~10x cheaper."""
+    return np.round(vectors.astype(np.float64), VECTOR_DECIMALS).tolist()  # type: ignore[no-any-return]
+
+
+def tombstone_doc(product_id: str, indexed_at: datetime, seq: int) -> dict[str, Any]:
+    """What a deleted product leaves behind: hidden from every leg, and seen by catch-up replicas.
+
+    A plain ES delete would leave nothing for a replica polling `seq > N` to find.
+    """
+    return {"id": product_id, "status": "deleted", "tombstone": True, "has_vector": False,
+            "seq": seq, "indexed_at": indexed_at.isoformat(), "updated_at": indexed_at.isoformat()}
+
+
+def brand_keyword_doc(kw: BrandKeyword, indexed_at: datetime) -> dict[str, Any]:
+    """The ES document of a brand keyword (its `_id` is `kw.id`)."""
+    return {
+        "id": kw.id,
+        "keyword": kw.keyword,
+        "keyword_norm": normalize(kw.keyword),
+        "keyword_tokens": analyzed(kw.keyword),
+        "aliases": list(kw.aliases),
+        "aliases_norm": [normalize(a) for a in kw.aliases],
+        "aliases_tokens": [analyzed(a) for a in kw.aliases],
+        "brand_id": kw.brand_id,
+        "brand": kw.brand,
+        "priority": kw.priority,
+        "active_from": kw.active_from.isoformat() if kw.active_from else None,
+        "active_to": kw.active_to.isoformat() if kw.active_to else None,
+        "landing_products": list(kw.landing_products),
+        "landing_categories": list(kw.landing_categories),
+        "match": kw.match,
+        "indexed_at": indexed_at.isoformat(),
+    }

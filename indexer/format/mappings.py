@@ -1,0 +1,36 @@
+"""Index settings and mappings, kept as JSON under `mappings/`, one file per index family."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from indexer.core.errors import ConfigError
+
+FAMILIES = ("products", "brand_keywords", "events")
+
+
+def load(directory: Path, family: str, *, dims: int | None = None) -> dict[str, Any]:
+    """The create-index body for a family, with the vector size set when the family has vectors.
+
+    Raises:
+        ConfigError: the file is missing or not valid JSON.
+
+    """
+    if family not in FAMILIES:
+        raise ConfigError(f"unknown index family {family!r}; known: {', '.join(FAMILIES)}")
+    path = Path(directory) / f"{family}.json"
+    try:
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"mapping file {path} not found") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"mapping file {path} is not valid JSON: {exc}") from exc
+    body = {k: v for k, v in body.items() if not k.startswith("_comment")}
+    body = copy.deepcopy(body)
+    vector = body.get("mappings", {}).get("properties", {}).get("embedding")
+    if vector is not None and dims is not None:
+        vector["dims"] = dims
+    return body

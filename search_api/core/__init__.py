@@ -1,0 +1,5 @@
+"""Foundation of the read side.
+
+Owns the API error hierarchy and the read-side settings. May import only
+`indexer.index_format`.
+"""

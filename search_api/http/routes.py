@@ -1,0 +1,110 @@
+"""HTTP routes: parse, call one function, return JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from flask import Blueprint, current_app, jsonify, request
+
+from indexer.index_format import IndexerError, ping
+from search_api.brands.answer import answer
+from search_api.core.errors import InvalidParameter
+from search_api.http.auth import require_key
+from search_api.personal.events import parse_history
+from search_api.personal.ingest import ingest
+from search_api.retrieval.params import parse_search
+from search_api.retrieval.runtime import Runtime
+
+bp = Blueprint("search", __name__)
+
+
+def runtime() -> Runtime:
+    """The process's Runtime."""
+    return current_app.extensions["storesearch"]  # type: ignore[no-any-return]
+
+
+def _query_args() -> dict[str, Any]:
+    return {key: values if len(values) > 1 else values[0] for key, values in request.args.lists()}
+
+
+@bp.get("/search")
+def search_get():  # type: ignore[no-untyped-def]
+    """Search with query-string parameters."""
+    return jsonify(answer(runtime(), parse_search(_query_args())))
+
+
+@bp.post("/search")
+def search_post():  # type: ignore[no-untyped-def]
+    """Search with a JSON body of the same fields."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InvalidParameter("body must be a JSON object", field="body")
+    rt = runtime()
+    history = None
+    if body.get("history") is not None:
+        history = parse_history(body["history"], now=datetime.now(UTC), settings=rt.settings)
+    return jsonify(answer(rt, parse_search(body, history=history)))
+
+
+REFRESH_CHOICES = {"": False, "false": False, "true": True, "wait_for": "wait_for"}
+
+
+@bp.post("/events")
+def events_post():  # type: ignore[no-untyped-def]
+    """Store a batch of viewing events (API key); 207 when Elasticsearch refused some."""
+    rt = runtime()
+    require_key(rt.settings.api_key, request.headers)
+    try:
+        body = orjson.loads(request.get_data(cache=False))
+    except orjson.JSONDecodeError:
+        raise InvalidParameter("body must be a JSON array of events", field="body") from None
+    refresh = request.args.get("refresh", "").lower()
+    if refresh not in REFRESH_CHOICES:
+        raise InvalidParameter("refresh must be true, false or wait_for", field="refresh")
+    out = ingest(rt, body, refresh=REFRESH_CHOICES[refresh])
+    return jsonify(out), (207 if out["rejected"] else 200)
+
+
+@bp.get("/users/<user_id>/profile")
+def profile_get(user_id: str):  # type: ignore[no-untyped-def]
+    """A shopper's profile in readable form (API key)."""
+    rt = runtime()
+    require_key(rt.settings.api_key, request.headers)
+    profile = rt.profiles.for_user(user_id)
+    s = rt.settings
+    return jsonify({"user_id": user_id, **profile.describe(), "window_days": s.profile_window_days,
+                    "max_events": s.profile_events, "half_life_hours": s.profile_half_life_hours})
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """Liveness plus what is loaded: ES reachability, alias target, FAISS version."""
+    rt = runtime()
+    health: dict[str, Any] = {"status": "ok", "alias": rt.settings.products_alias,
+                              "model": rt.settings.model, "model_loaded": rt.embedder_loaded}
+    try:
+        health["elasticsearch"] = ping(rt.es)
+        live = rt.replica.current()
+    except IndexerError as exc:
+        health.update(status="degraded", elasticsearch=f"unreachable: {exc}")
+        return jsonify(health), 200
+    health["index_version"] = live.index if live else None
+    health["replica"] = rt.replica.status()
+    if live is None or live.vectors is None:
+        health["status"] = "degraded"
+        health["problem"] = live.error if live else "no live index; run `indexer build`"
+    return jsonify(health), 200
+
+
+@bp.get("/readyz")
+def readyz():  # type: ignore[no-untyped-def]
+    """200 once a live index and its vectors are loaded, else 503."""
+    try:
+        live = runtime().replica.current()
+    except IndexerError as exc:
+        return jsonify({"ready": False, "reason": str(exc)}), 503
+    if live is None or live.vectors is None:
+        return jsonify({"ready": False, "reason": "no live index or vectors"}), 503
+    return jsonify({"ready": True, "index_version": live.index}), 200

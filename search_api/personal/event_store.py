@@ -1,0 +1,203 @@
+"""Viewing events in Elasticsearch: one index per UTC day behind an alias, so retention is cheap.
+
+An index template (`<events_prefix>-events`) gives every `<events_prefix>-events-YYYY.MM.DD` index
+its mapping (`mappings/events.json`) and the alias when a bulk write first creates it. Writes are
+append-only (`create` with generated ids) and acknowledged per item: only what Elasticsearch
+accepted is counted, items it pushed back with 429 are retried with backoff, anything else it
+refused is reported with its batch index. Dropping a day is deleting one index, not a
+delete-by-query over billions of documents.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from elasticsearch import Elasticsearch
+
+from indexer.index_format import Settings, engine_errors, mappings
+from search_api.personal.events import Event
+
+DAY_FORMAT = "%Y.%m.%d"
+TEMPLATE_PRIORITY = 200
+"""Above Elasticsearch's built-in templates (100), so ours wins even for an odd prefix."""
+RETRIES = 3
+BACKOFF_S = 0.25
+
+
+def events_prefix(settings: Settings) -> str:
+    """`<events_prefix>-events`: the alias, and the stem of every daily index."""
+    return settings.events_alias
+
+
+def day_index(settings: Settings, day: date) -> str:
+    """The index holding events whose UTC timestamp falls on `day`."""
+    return f"{events_prefix(settings)}-{day.strftime(DAY_FORMAT)}"
+
+
+def index_day(settings: Settings, name: str) -> date | None:
+    """The day of a daily events index (None for a name that only looks like one)."""
+    stem = events_prefix(settings) + "-"
+    if not name.startswith(stem):
+        return None
+    try:
+        return datetime.strptime(name[len(stem):], DAY_FORMAT).date()
+    except ValueError:
+        return None
+
+
+def ensure_template(es: Elasticsearch, settings: Settings) -> None:
+    """Install (or refresh) the index template of the daily indices; idempotent.
+
+    Raises:
+        EngineError: Elasticsearch refused it.
+
+    """
+    body = mappings.load(settings.mappings_dir, "events")
+    with engine_errors("installing the events index template"):
+        es.indices.put_index_template(
+            name=events_prefix(settings), index_patterns=[f"{events_prefix(settings)}-*"],
+            priority=TEMPLATE_PRIORITY,
+            template={**body, "aliases": {events_prefix(settings): {}}})
+
+
+def drop_template(es: Elasticsearch, settings: Settings) -> None:
+    """Remove the index template (tests and benchmarks cleaning up after themselves)."""
+    with engine_errors("deleting the events index template"):
+        es.options(ignore_status=404).indices.delete_index_template(name=events_prefix(settings))
+
+
+def known_products(es: Elasticsearch, settings: Settings, ids: Iterable[str]) -> set[str]:
+    """Which of `ids` exist in the live product index (none when there is no index yet).
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    unique = sorted(set(ids))
+    if not unique:
+        return set()
+    with engine_errors("checking product ids"):
+        response = es.search(index=settings.products_alias, size=len(unique), stored_fields="_none_",
+                             docvalue_fields=["id"], query={"ids": {"values": unique}},
+                             ignore_unavailable=True, allow_no_indices=True)
+    return {hit["fields"]["id"][0] for hit in response["hits"]["hits"]}
+
+
+@dataclass
+class WriteReport:
+    """What one batch wrote: `accepted` were acknowledged by Elasticsearch, `rejected` were not."""
+
+    accepted: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    unknown_products: int = 0
+    users: set[str] = field(default_factory=set)
+
+
+def _doc(event: Event, known: bool, received: str) -> dict[str, Any]:
+    doc: dict[str, Any] = {"user_id": event.user_id, "product_id": event.product_id,
+                           "action": event.action, "source": event.source,
+                           "ts": event.ts.isoformat(timespec="milliseconds"),
+                           "known_product": known, "received_at": received}
+    if event.dwell_ms is not None:
+        doc["dwell_ms"] = event.dwell_ms
+    return doc
+
+
+def _reason(info: dict[str, Any]) -> str:
+    error = info.get("error")
+    if isinstance(error, dict):
+        return f"{error.get('type')}: {error.get('reason')}"
+    return str(error or f"status {info.get('status')}")
+
+
+def write(es: Elasticsearch, settings: Settings, events: Sequence[Event], *, known: set[str],
+          refresh: bool | str = False) -> WriteReport:
+    """Append events to their daily indices; count per item what Elasticsearch accepted.
+
+    Args:
+        es: client.
+        settings: names of the indices.
+        events: validated events.
+        known: product ids that exist (the others are written but counted as unknown).
+        refresh: False, True or "wait_for" (read-your-writes for tests and small clients).
+
+    Raises:
+        EngineError: Elasticsearch is unreachable or refused the whole request.
+
+    """
+    report = WriteReport(unknown_products=sum(1 for e in events if e.product_id not in known))
+    received = datetime.now(UTC).isoformat(timespec="milliseconds")
+    pending = list(range(len(events)))
+    for attempt in range(RETRIES + 1):
+        operations: list[dict[str, Any]] = []
+        for i in pending:
+            operations.append({"create": {"_index": day_index(settings, events[i].ts.date())}})
+            operations.append(_doc(events[i], events[i].product_id in known, received))
+        with engine_errors("writing events"):
+            response = es.bulk(operations=operations, refresh=refresh)
+        retry = []
+        for i, item in zip(pending, response["items"], strict=True):
+            info = next(iter(item.values()))
+            status = int(info.get("status", 0))
+            if 200 <= status < 300:
+                report.accepted += 1
+                report.users.add(events[i].user_id)
+            elif status == 429 and attempt < RETRIES:
+                retry.append(i)
+            else:
+                report.rejected.append({"index": i, "field": None, "message": _reason(info)})
+        if not retry:
+            break
+        pending = retry
+        time.sleep(BACKOFF_S * 2 ** attempt)
+    report.rejected.sort(key=lambda r: r["index"])
+    return report
+
+
+def recent(es: Elasticsearch, settings: Settings, user_id: str, *, limit: int,
+           since: datetime) -> tuple[list[Event], int]:
+    """The user's newest `limit` events since `since` (newest first) and how many the window holds.
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    with engine_errors("reading events"):
+        response = es.search(
+            index=f"{events_prefix(settings)}-*", size=limit, ignore_unavailable=True,
+            allow_no_indices=True, stored_fields="_none_", track_total_hits=True,
+            docvalue_fields=["product_id", "action", {"field": "ts", "format": "epoch_millis"}],
+            query={"bool": {"filter": [{"term": {"user_id": user_id}},
+                                       {"range": {"ts": {"gte": since.isoformat()}}}]}},
+            sort=[{"ts": "desc"}])
+    events = []
+    for hit in response["hits"]["hits"]:
+        f = hit["fields"]
+        events.append(Event(user_id, f["product_id"][0], f["action"][0], "",
+                            datetime.fromtimestamp(float(f["ts"][0]) / 1000, UTC)))
+    return events, int(response["hits"]["total"]["value"])
+
+
+def drop_older_than(es: Elasticsearch, settings: Settings, days: int, *, today: date | None = None,
+                    dry_run: bool = False) -> list[str]:
+    """Delete daily indices of days before `today - days` (UTC); returns their names, oldest first.
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    cutoff = (today or datetime.now(UTC).date()) - timedelta(days=days)
+    with engine_errors("listing events indices"):
+        found = es.indices.get(index=f"{events_prefix(settings)}-*", expand_wildcards="open,closed",
+                               allow_no_indices=True, ignore_unavailable=True)
+    old = sorted((day, name) for name in found if (day := index_day(settings, name)) and day < cutoff)
+    names = [name for _, name in old]
+    if not dry_run:
+        for start in range(0, len(names), 50):  # keeps the URL short
+            with engine_errors("dropping events indices"):
+                es.indices.delete(index=",".join(names[start:start + 50]))
+    return names

@@ -1,0 +1,49 @@
+"""`POST /events`: validate a batch, write it, and let the writers' profiles be rebuilt."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from elasticsearch import Elasticsearch
+
+from search_api.personal import event_store
+from search_api.personal.events import parse_events
+from search_api.personal.profile_store import ProfileService
+
+
+class Services(Protocol):
+    """What ingesting needs of the process (the retrieval `Runtime` is one).
+
+    Declared here so that personalisation does not import retrieval.
+    """
+
+    settings: Any
+    es: Elasticsearch
+    profiles: ProfileService
+
+    def ensure_events_template(self) -> None:
+        """Install the events index template once per process."""
+
+
+def ingest(rt: Services, body: Any, *, refresh: bool | str = False) -> dict[str, Any]:
+    """Store a batch of events; the answer counts only what Elasticsearch acknowledged.
+
+    Returns:
+        {"accepted", "rejected": [{"index", "field", "message"}], "unknown_products"}; unknown
+        products are stored (the catalog may catch up) but counted.
+
+    Raises:
+        InvalidParameter / InvalidEvents: the batch was refused as a whole (nothing written).
+        EngineError: Elasticsearch is unreachable or refused the whole request.
+
+    """
+    events = parse_events(body, now=datetime.now(UTC), settings=rt.settings)
+    if not events:
+        return {"accepted": 0, "rejected": [], "unknown_products": 0}
+    rt.ensure_events_template()
+    known = event_store.known_products(rt.es, rt.settings, (e.product_id for e in events))
+    report = event_store.write(rt.es, rt.settings, events, known=known, refresh=refresh)
+    rt.profiles.invalidate(report.users)
+    return {"accepted": report.accepted, "rejected": report.rejected,
+            "unknown_products": report.unknown_products}

@@ -1,0 +1,151 @@
+"""The API's vector replica: the FAISS snapshot of the live version, kept current.
+
+The alias is re-read at most every `alias_check_seconds`; when it moves, the new snapshot is
+loaded beside the old one and swapped in with one reference assignment, so requests in flight
+finish on the version they started with. A sync thread then follows the live version's change
+log every `sync_seconds` (`seq` above the snapshot's: upserts replace vectors, tombstones and
+vector-less documents remove them), so a change is in the semantic leg within about one
+interval of being written. `status()` reports the lag for /healthz.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from elasticsearch import Elasticsearch
+
+from indexer.index_format import IndexerError, Settings, VectorIndex, alias_target, changes_since
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One consistent view: the concrete index and its vectors (None if the snapshot failed)."""
+
+    index: str
+    vectors: VectorIndex | None
+    error: str | None = None
+
+
+class VectorReplica:
+    """Follows the products alias and keeps the matching snapshot loaded."""
+
+    def __init__(self, settings: Settings, es: Elasticsearch) -> None:
+        """Nothing is read until the first `current()`."""
+        self._settings = settings
+        self._es = es
+        self._loaded: Loaded | None = None
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._synced_at: float | None = None  # time.time() of the last successful sync
+        self._sync_error: str | None = None
+        self.applied = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Run `sync` every `sync_seconds` in a daemon thread (no-op if the interval is 0)."""
+        if self._settings.sync_seconds <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._follow, daemon=True, name="replica-sync")
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the sync thread."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+
+    def _follow(self) -> None:
+        while not self._stop.wait(self._settings.sync_seconds):
+            try:
+                self.sync()
+            except IndexerError as exc:  # keep following; status() reports the error
+                log.warning("replica sync failed: %s", exc)
+            except Exception:
+                log.exception("replica sync failed")
+
+    def sync(self) -> int:
+        """Apply the live version's changes since the loaded snapshot; returns how many."""
+        with self._sync_lock:
+            try:
+                live = self.current()
+                if live is None or live.vectors is None:
+                    return 0
+                vectors = live.vectors
+                upserts: dict[str, np.ndarray] = {}
+                removals: set[str] = set()
+                last = vectors.seq
+                for change in changes_since(self._es, live.index, vectors.seq):
+                    last = max(last, change.seq)
+                    if change.vector is None or change.tombstone:
+                        removals.add(change.id)
+                        upserts.pop(change.id, None)
+                    else:
+                        upserts[change.id] = change.vector
+                        removals.discard(change.id)
+                if last > vectors.seq:
+                    vectors.apply(upserts, removals, last)
+                    self.applied += len(upserts) + len(removals)
+            except IndexerError as exc:
+                self._sync_error = str(exc)
+                raise
+            self._synced_at, self._sync_error = time.time(), None
+            return len(upserts) + len(removals)
+
+    def status(self) -> dict[str, object]:
+        """Version, sequence and lag of the replica, for /healthz."""
+        live = self._loaded
+        now = time.time()
+        return {
+            "version": live.index if live else None,
+            "vectors": live.vectors.count if live and live.vectors else None,
+            "seq": live.vectors.seq if live and live.vectors else None,
+            "sync_seconds": self._settings.sync_seconds,
+            "last_sync_s_ago": round(now - self._synced_at, 2) if self._synced_at else None,
+            "changes_applied": self.applied,
+            "sync_error": self._sync_error,
+        }
+
+    def current(self) -> Loaded | None:
+        """The live version (None before any build), re-checking the alias when due.
+
+        Raises:
+            EngineError: the alias could not be read and nothing is loaded yet.
+
+        """
+        now = time.monotonic()
+        if now - self._checked_at < self._settings.alias_check_seconds and self._loaded:
+            return self._loaded
+        with self._lock:
+            if time.monotonic() - self._checked_at < self._settings.alias_check_seconds and self._loaded:
+                return self._loaded
+            try:
+                target = alias_target(self._es, self._settings.products_alias)
+            except IndexerError:
+                if self._loaded is None:
+                    raise
+                log.warning("alias check failed; serving %s", self._loaded.index, exc_info=True)
+                return self._loaded
+            self._checked_at = time.monotonic()
+            if target is None:
+                self._loaded = None
+            elif self._loaded is None or self._loaded.index != target:
+                self._loaded = self._load(target)
+            return self._loaded
+
+    def _load(self, index: str) -> Loaded:
+        directory = self._settings.vectors_dir / index
+        try:
+            vectors = VectorIndex.load(directory)
+        except IndexerError as exc:
+            log.error("vector snapshot for %s unavailable: %s", index, exc)
+            return Loaded(index, None, str(exc))
+        log.info("loaded vector snapshot %s (%d vectors)", index, vectors.count)
+        return Loaded(index, vectors)

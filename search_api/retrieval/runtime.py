@@ -1,0 +1,100 @@
+"""The heavy per-process objects, created lazily so that building the app opens nothing."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from functools import cached_property
+
+from elasticsearch import Elasticsearch
+
+from indexer.index_format import Embedder, IndexerError, SentenceTransformerEmbedder, Settings, VectorIndex, make_client
+from search_api.personal.profile_store import ProfileService
+from search_api.retrieval.replica import VectorReplica
+
+LEG_WORKERS = 4
+"""Threads that run Elasticsearch legs while the request thread encodes the query."""
+
+
+class Runtime:
+    """ES client, embedder, vector replica and a leg pool: one of each per process."""
+
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None,
+                 es: Elasticsearch | None = None) -> None:
+        """Store settings; injected objects (tests) replace the lazily built ones."""
+        self.settings = settings
+        self._embedder = embedder
+        self._es = es
+        self._lock = threading.Lock()
+        self._events_ready = False
+
+    @cached_property
+    def es(self) -> Elasticsearch:
+        """The Elasticsearch client (creating it does not connect)."""
+        return self._es or make_client(self.settings)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use."""
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    import faiss
+
+                    faiss.omp_set_num_threads(self.settings.faiss_threads)
+                    settings = self.settings
+                    self._embedder = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
+        return self._embedder
+
+    @property
+    def embedder_loaded(self) -> bool:
+        """Whether the model has been loaded (for health output)."""
+        return self._embedder is not None
+
+    @cached_property
+    def replica(self) -> VectorReplica:
+        """The FAISS replica following the products alias (and its change log, if `sync_seconds`)."""
+        replica = VectorReplica(self.settings, self.es)
+        replica.start()
+        return replica
+
+    @cached_property
+    def pool(self) -> ThreadPoolExecutor:
+        """Threads for legs that wait on the network."""
+        return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="leg")
+
+    @cached_property
+    def zone_pool(self) -> ThreadPoolExecutor:
+        """Threads for brand zones, which run beside the organic search and wait on `pool` legs.
+
+        A pool of their own: a zone waiting on its legs in the same pool could starve them.
+        """
+        return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="zone")
+
+    @cached_property
+    def profiles(self) -> ProfileService:
+        """Shopper profiles (built from events, cached briefly)."""
+        return ProfileService(self.settings, self.es, self._live_vectors)
+
+    def _live_vectors(self) -> VectorIndex | None:
+        try:
+            live = self.replica.current()
+        except IndexerError:
+            return None
+        return live.vectors if live else None
+
+    def ensure_events_template(self) -> None:
+        """Install the events index template once per process (before the first write).
+
+        Raises:
+            EngineError: Elasticsearch refused it.
+
+        """
+        if self._events_ready:
+            return
+        from search_api.personal.event_store import ensure_template
+
+        with self._lock:
+            if not self._events_ready:
+                ensure_template(self.es, self.settings)
+                self._events_ready = True

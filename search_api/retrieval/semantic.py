@@ -1,0 +1,52 @@
+"""The semantic leg: the query's embedding against the FAISS replica (optionally bent by a profile)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from indexer.index_format import Embedder, VectorIndex, detect_language
+from search_api.personal.personalize import profile_ranking, rerank_neighbours
+from search_api.retrieval.keyword import LegResult
+
+
+def encode(embedder: Embedder, q: str) -> tuple[np.ndarray | None, str]:
+    """The query's vector, or None with the reason the leg is skipped.
+
+    A query in a language the model cannot read is skipped rather than encoded: the English
+    MiniLM turns every Chinese query into the same [UNK] vector, whose neighbours are noise.
+    """
+    readable = embedder.readable(q)
+    if not readable:
+        return None, f"skipped: model does not cover {detect_language(q)}"
+    return embedder.embed_query(readable), "ok"
+
+
+def search(vectors: VectorIndex, query: np.ndarray, *, size: int, profile: np.ndarray | None = None,
+           alpha: float = 0.0, gate_depth: int = 0, gate_ratio: float = 0.0) -> tuple[LegResult, str]:
+    """Top `size` products by cosine to the encoded query, and the leg's status.
+
+    With a `profile`, the query's top `gate_depth` neighbours that pass the relevance gate are
+    re-ranked by the bent query `normalize((1-α)·q + α·u)` (see `personalize`).
+    """
+    if profile is None or alpha <= 0:
+        hits = vectors.search(query, size)
+        return LegResult([h[0] for h in hits], [h[1] for h in hits], len(hits)), "ok"
+    hits = vectors.search(query, max(size, gate_depth))
+    ids, matrix = vectors_of(vectors, [h[0] for h in hits])
+    ranked, scores = rerank_neighbours(ids, matrix, query, profile, alpha=alpha, ratio=gate_ratio, size=size)
+    return LegResult(ranked, scores, len(ranked)), "ok (personalised)"
+
+
+def profile_leg(vectors: VectorIndex, candidates: Sequence[str], profile: np.ndarray, *,
+                gate_ratio: float) -> LegResult:
+    """Items like what the shopper viewed, among the keyword leg's gated candidates only."""
+    ids, matrix = vectors_of(vectors, candidates)
+    ranked, scores = profile_ranking(ids, matrix, profile, ratio=gate_ratio)
+    return LegResult(ranked, scores, len(ranked))
+
+
+def vectors_of(vectors: VectorIndex, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The ids that have a vector in the replica, and those vectors as rows."""
+    return vectors.vectors(list(ids))
