@@ -24,7 +24,7 @@ from typing import Any
 from elasticsearch import Elasticsearch, NotFoundError
 
 from indexer.index_format import IndexerError, analyzed, detect_language, engine_errors, normalize, tokens
-from search_api.retrieval.params import SearchRequest
+from search_api.retrieval.params import SearchRequest, Sort
 
 QUALITY = {"exact": 3, "phrase": 2, "contains": 1}
 ZONE_SIZE = 6
@@ -126,7 +126,7 @@ def matching_keywords(es: Elasticsearch, alias: str, q: str, now: datetime | Non
 def zone_request(req: SearchRequest, hit: KeywordHit) -> SearchRequest:
     """The organic request narrowed to the winning brand (and its landing categories)."""
     return replace(req, brands=(hit.brand,), categories=hit.landing_categories or req.categories,
-                   size=ZONE_SIZE, offset=0, explain=False, sort="relevance")
+                   size=ZONE_SIZE, offset=0, explain=False, sort=Sort.RELEVANCE)
 
 
 def wants_zone(req: SearchRequest) -> bool:

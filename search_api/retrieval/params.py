@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from indexer.index_format import normalize
@@ -12,8 +13,28 @@ from search_api.core.errors import InvalidParameter
 if TYPE_CHECKING:
     from search_api.personal.events import Event
 
-MODES = ("hybrid", "keyword", "semantic")
-SORTS = ("relevance", "price_asc", "price_desc", "sales", "rating")
+
+
+class Mode(StrEnum):
+    """Which legs answer: both fused, or one alone."""
+
+    HYBRID = "hybrid"
+    KEYWORD = "keyword"
+    SEMANTIC = "semantic"
+
+
+class Sort(StrEnum):
+    """Result order: fused relevance, or a field of the relevant candidates."""
+
+    RELEVANCE = "relevance"
+    PRICE_ASC = "price_asc"
+    PRICE_DESC = "price_desc"
+    SALES = "sales"
+    RATING = "rating"
+
+
+MODES = tuple(m.value for m in Mode)
+SORTS = tuple(s.value for s in Sort)
 MAX_QUERY_CHARS = 256
 MAX_SIZE = 100
 MAX_DEPTH = 1000
@@ -29,13 +50,13 @@ class SearchRequest:
     q: str
     size: int = 20
     offset: int = 0
-    mode: str = "hybrid"
+    mode: Mode = Mode.HYBRID
     explain: bool = False
     brands: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     price_min: float | None = None
     price_max: float | None = None
-    sort: str = "relevance"
+    sort: Sort = Sort.RELEVANCE
     user_id: str | None = None
     history: tuple[Event, ...] | None = None
     """Inline history (POST only); given, it replaces stored events, even when empty."""
@@ -160,9 +181,9 @@ def parse_search(source: Mapping[str, Any], *, history: Sequence[Event] | None =
     if price_min is not None and price_max is not None and price_min > price_max:
         raise InvalidParameter("price_min must not exceed price_max", field="price_min")
     return SearchRequest(
-        q=q, size=size, offset=offset, mode=_choice(source, "mode", MODES),
+        q=q, size=size, offset=offset, mode=Mode(_choice(source, "mode", MODES)),
         explain=_bool(source, "explain"), brands=_strings(source, "brand"),
         categories=_strings(source, "category"), price_min=price_min, price_max=price_max,
-        sort=_choice(source, "sort", SORTS), user_id=user_id,
+        sort=Sort(_choice(source, "sort", SORTS)), user_id=user_id,
         history=tuple(history) if history is not None else None,
     )
