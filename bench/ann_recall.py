@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.latency import queries  # noqa: E402
-from indexer.core.config import Settings  # noqa: E402
+from search_api.core.settings import ApiSettings  # noqa: E402
 from search_api.retrieval.runtime import Runtime  # noqa: E402
 
 
@@ -28,7 +28,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--prefix", default="bench")
     args = parser.parse_args()
-    rt = Runtime(Settings.from_env().with_(prefix=args.prefix))
+    rt = Runtime(ApiSettings.from_env().with_(prefix=args.prefix))
     live = rt.replica.current()
     if live is None or live.vectors is None:
         print("ann_recall: no live snapshot", file=sys.stderr)

@@ -23,10 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.core.config import Settings  # noqa: E402
 from indexer.sample.data import LEAVES  # noqa: E402
 from search_api.brands import audits  # noqa: E402
 from search_api.brands.answer import answer  # noqa: E402
+from search_api.core.settings import ApiSettings  # noqa: E402
 from search_api.personal.events import parse_history  # noqa: E402
 from search_api.retrieval.runtime import Runtime  # noqa: E402
 
@@ -39,7 +39,7 @@ def main() -> int:
     parser.add_argument("--keywords", type=int, default=20)
     parser.add_argument("--check", type=float, default=0.01)
     args = parser.parse_args()
-    settings = Settings.from_env().with_(prefix=args.prefix)
+    settings = ApiSettings.from_env().with_(prefix=args.prefix)
     rt = Runtime(settings)
     if rt.replica.current() is None:
         raise SystemExit(f"no live version under prefix {args.prefix!r}: run bench/indexing.py first")

@@ -30,8 +30,8 @@ import orjson
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.core.config import Settings  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
+from search_api.core.settings import ApiSettings  # noqa: E402
 
 ACTIONS = ["view"] * 6 + ["click"] * 2 + ["add_to_cart", "order", "video_view", "live_view"]
 SOURCES = ["feed", "search", "live", "mall"]
@@ -111,7 +111,7 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the events indices afterwards")
     args = parser.parse_args()
-    settings = Settings.from_env().with_(prefix=args.prefix, events_prefix=args.events_prefix)
+    settings = ApiSettings.from_env().with_(prefix=args.prefix, events_prefix=args.events_prefix)
     es = make_client(settings)
     pattern = f"{settings.events_alias}-*"
     es.indices.delete(index=pattern, ignore_unavailable=True, allow_no_indices=True)

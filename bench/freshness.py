@@ -26,9 +26,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from indexer.build.changes import delete, upsert  # noqa: E402
-from indexer.core.config import Settings  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
 from indexer.embedding.embedder import SentenceTransformerEmbedder  # noqa: E402
+from search_api.core.settings import ApiSettings  # noqa: E402
 
 WORDS = ["amber", "basalt", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "indigo", "juniper",
          "kelp", "lagoon", "meadow", "nebula", "orchid", "prairie", "quartz", "reef", "sierra", "tundra"]
@@ -57,7 +57,7 @@ def main() -> int:
     parser.add_argument("--sync-seconds", type=float, default=2.0)
     parser.add_argument("--port", type=int, default=8765)
     args = parser.parse_args()
-    settings = Settings.from_env().with_(prefix=args.prefix, sync_seconds=args.sync_seconds,
+    settings = ApiSettings.from_env().with_(prefix=args.prefix, sync_seconds=args.sync_seconds,
                                          alias_check_seconds=args.sync_seconds)
     from waitress.server import create_server
 

@@ -28,10 +28,10 @@ sys.path.insert(0, str(REPO))
 
 from indexer.build.pipeline import BuildOptions, build  # noqa: E402
 from indexer.catalog import load  # noqa: E402
-from indexer.core.config import Settings  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
 from indexer.embedding.embedder import SentenceTransformerEmbedder, document_text  # noqa: E402
 from indexer.sample import generate  # noqa: E402
+from search_api.core.settings import ApiSettings  # noqa: E402
 
 
 def _es_cpu_s(es) -> float:  # type: ignore[no-untyped-def]
@@ -53,7 +53,7 @@ def main() -> int:
                         help="cold build without the caches (every text encoded, duplicates too); no warm run")
     args = parser.parse_args()
     cache_dir = Path(tempfile.mkdtemp(prefix="storesearch-bench-cache-"))
-    settings = Settings.from_env().with_(prefix=args.prefix, cache_dir=cache_dir)
+    settings = ApiSettings.from_env().with_(prefix=args.prefix, cache_dir=cache_dir)
     catalog_dir = args.data / f"sample-{args.size}"
     products_path = catalog_dir / "products.jsonl"
     if not products_path.exists():

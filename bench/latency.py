@@ -23,10 +23,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from indexer.core.config import Settings  # noqa: E402
 from indexer.sample.data import LEAVES  # noqa: E402
 from indexer.text.analysis import detect_language  # noqa: E402
 from search_api.brands.answer import answer  # noqa: E402
+from search_api.core.settings import ApiSettings  # noqa: E402
 from search_api.retrieval import hybrid  # noqa: E402
 from search_api.retrieval.params import parse_search  # noqa: E402
 from search_api.retrieval.runtime import Runtime  # noqa: E402
@@ -65,7 +65,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    rt = Runtime(Settings.from_env().with_(prefix=args.prefix))
+    rt = Runtime(ApiSettings.from_env().with_(prefix=args.prefix))
     live = rt.replica.current()
     if live is None or live.vectors is None:
         print(f"latency: no live build for prefix {args.prefix}; run bench/indexing.py", file=sys.stderr)

@@ -42,11 +42,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from indexer.build.pipeline import BuildOptions, build  # noqa: E402
-from indexer.core.config import Settings  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
 from indexer.embedding.embedder import SentenceTransformerEmbedder  # noqa: E402
 from indexer.sample.personas import family_of_result, is_preferred  # noqa: E402
 from indexer.store.versions import alias_target  # noqa: E402
+from search_api.core.settings import ApiSettings  # noqa: E402
 from search_api.personal import event_store  # noqa: E402
 from search_api.personal.events import Event, parse_history  # noqa: E402
 from search_api.retrieval import hybrid  # noqa: E402
@@ -214,7 +214,7 @@ def esci_part(rt: Runtime, data: Path) -> None:
           f"personas dropping > 0.01: {sum(d > 0.01 for d, _ in condensed)}")
 
 
-def scaled(settings: Settings, strength: float) -> Settings:
+def scaled(settings: ApiSettings, strength: float) -> ApiSettings:
     """The configured personalisation at `strength` × its weights (1: as configured, 0: none)."""
     if strength == 1.0:
         return settings
@@ -226,7 +226,7 @@ def scaled(settings: Settings, strength: float) -> Settings:
                           personal_profile_weight=settings.personal_profile_weight * strength)
 
 
-def sample_bench(base: Settings, model: SentenceTransformerEmbedder, args: argparse.Namespace) -> int:
+def sample_bench(base: ApiSettings, model: SentenceTransformerEmbedder, args: argparse.Namespace) -> int:
     """The sample part: lift, unrelated entries and latency on the live `--prefix` build."""
     personas = [json.loads(line) for line in args.personas.read_text(encoding="utf-8").splitlines()]
     rt = Runtime(base.with_(prefix=args.prefix, events_prefix=args.events_prefix), embedder=model)
@@ -271,10 +271,10 @@ def main() -> int:
     parser.add_argument("--strength", type=float, default=1.0,
                         help="scale every personal weight (α, boosts, profile leg) by this: the trade-off curve")
     args = parser.parse_args()
-    base = scaled(Settings.from_env().with_(sync_seconds=0.0, alias_check_seconds=3600.0), args.strength)
+    base = scaled(ApiSettings.from_env().with_(sync_seconds=0.0, alias_check_seconds=3600.0), args.strength)
     if args.vectors_dir:
         base = base.with_(vectors_dir=args.vectors_dir)
-    model = SentenceTransformerEmbedder.from_settings(base, for_queries=True)
+    model = SentenceTransformerEmbedder.from_settings(base, torch_threads=base.query_torch_threads)
     if not args.only_esci:
         if args.personas is None:
             parser.error("--personas is required unless --only-esci")

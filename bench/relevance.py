@@ -17,10 +17,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from indexer.build.pipeline import BuildOptions, build  # noqa: E402
-from indexer.core.config import Settings  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
 from indexer.embedding.embedder import SentenceTransformerEmbedder  # noqa: E402
 from indexer.store.versions import alias_target  # noqa: E402
+from search_api.core.settings import ApiSettings  # noqa: E402
 from search_api.retrieval.evaluation import evaluate, load_judgments  # noqa: E402
 from search_api.retrieval.runtime import Runtime  # noqa: E402
 
@@ -38,7 +38,7 @@ def main() -> int:
     if not (args.data / "products.jsonl.gz").exists():
         print(f"relevance: no ESCI data at {args.data}", file=sys.stderr)
         return 2
-    settings = Settings.from_env().with_(prefix=args.prefix)
+    settings = ApiSettings.from_env().with_(prefix=args.prefix)
     es = make_client(settings)
     model = SentenceTransformerEmbedder.from_settings(settings)
     if not (args.reuse and alias_target(es, settings.products_alias)):

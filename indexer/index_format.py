@@ -10,7 +10,7 @@ when `search_api` imports anything from `indexer` except this module.
 from __future__ import annotations
 
 from indexer.catalog.models import HIDDEN_STATUSES
-from indexer.core.config import DEFAULT_ACTION_WEIGHTS, Settings
+from indexer.core.config import DEFAULT_ACTION_WEIGHTS, Settings, name_part
 from indexer.core.errors import ConfigError, EngineError, IndexerError
 from indexer.core.es import engine_errors, ensure_index, make_client, ping
 from indexer.core.exits import USAGE, quiet_logging, run_command
@@ -25,5 +25,5 @@ __all__ = [
     "DEFAULT_ACTION_WEIGHTS", "HIDDEN_STATUSES", "USAGE", "Change", "ConfigError", "Embedder", "EngineError",
     "IndexerError", "SentenceTransformerEmbedder", "Settings", "VectorIndex", "alias_target", "analyzed",
     "analyzed_cjk", "changes_since", "cjk_chars", "detect_language", "engine_errors", "ensure_index",
-    "make_client", "mappings", "normalize", "ping", "quiet_logging", "run_command", "tokens",
+    "make_client", "mappings", "name_part", "normalize", "ping", "quiet_logging", "run_command", "tokens",
 ]

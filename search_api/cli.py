@@ -10,7 +10,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from indexer.index_format import USAGE, ConfigError, IndexerError, Settings, quiet_logging, run_command
+from indexer.index_format import USAGE, ConfigError, IndexerError, quiet_logging, run_command
+from search_api.core.settings import ApiSettings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for noisy in ("elastic_transport", "faiss.loader", "sentence_transformers"):  # a line per request
         logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
-        settings = Settings.from_env()
+        settings = ApiSettings.from_env()
     except ConfigError as exc:
         print(f"search-api: error: {exc}", file=sys.stderr)
         return USAGE
@@ -70,7 +71,7 @@ def _drop_old_events(args: argparse.Namespace) -> int:
     from indexer.index_format import make_client
     from search_api.personal.event_store import drop_older_than
 
-    settings = Settings.from_env()
+    settings = ApiSettings.from_env()
     days = settings.events_retention_days if args.days is None else args.days
     if days < 1:
         raise ConfigError("--days must be at least 1")
@@ -89,7 +90,7 @@ def _audit(args: argparse.Namespace) -> int:
     from search_api.brands import audit_cli
 
     quiet_logging()
-    return run_command("search-api", lambda: audit_cli.run(args, Settings.from_env()))
+    return run_command("search-api", lambda: audit_cli.run(args, ApiSettings.from_env()))
 
 
 if __name__ == "__main__":

@@ -17,10 +17,10 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from indexer.build.pipeline import BuildOptions, BuildReport, build
-from indexer.core.config import Settings
 from indexer.core.errors import EngineError
 from indexer.core.es import make_client, ping
 from indexer.embedding.embedder import SentenceTransformerEmbedder
+from search_api.core.settings import ApiSettings
 
 SAMPLE_SIZE = 2000
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -33,7 +33,7 @@ def es_url() -> str:
 
 @pytest.fixture(scope="session")
 def es(es_url: str) -> Iterator[Elasticsearch]:
-    client = make_client(Settings(es_url=es_url))
+    client = make_client(ApiSettings(es_url=es_url))
     try:
         ping(client)
     except EngineError as exc:
@@ -48,12 +48,12 @@ def es(es_url: str) -> Iterator[Elasticsearch]:
 @pytest.fixture(scope="session")
 def model() -> SentenceTransformerEmbedder:
     """The real default model, loaded once (torch threads capped for the shared cores)."""
-    return SentenceTransformerEmbedder.from_settings(Settings())
+    return SentenceTransformerEmbedder.from_settings(ApiSettings())
 
 
-def fresh_settings(es_url: str, root: Path) -> Settings:
-    """Settings with a unique index prefix and vector directory, for one test's isolation."""
-    return Settings(es_url=es_url, prefix=f"test-{uuid.uuid4().hex[:10]}", vectors_dir=root / "vectors",
+def fresh_settings(es_url: str, root: Path) -> ApiSettings:
+    """ApiSettings with a unique index prefix and vector directory, for one test's isolation."""
+    return ApiSettings(es_url=es_url, prefix=f"test-{uuid.uuid4().hex[:10]}", vectors_dir=root / "vectors",
                     cache_dir=root / "cache", alias_check_seconds=0.0, sync_seconds=0.0,
                     lock_stale_seconds=5.0)
 
@@ -63,14 +63,14 @@ def drop_prefix(es: Elasticsearch, prefix: str) -> None:
 
 
 @pytest.fixture
-def isolated(es: Elasticsearch, es_url: str, tmp_path: Path) -> Iterator[Settings]:
+def isolated(es: Elasticsearch, es_url: str, tmp_path: Path) -> Iterator[ApiSettings]:
     settings = fresh_settings(es_url, tmp_path)
     yield settings
     drop_prefix(es, settings.prefix)
 
 
 @pytest.fixture(scope="module")
-def isolated_module(es: Elasticsearch, es_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def isolated_module(es: Elasticsearch, es_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiSettings]:
     settings = fresh_settings(es_url, tmp_path_factory.mktemp("module"))
     yield settings
     drop_prefix(es, settings.prefix)
@@ -78,7 +78,7 @@ def isolated_module(es: Elasticsearch, es_url: str, tmp_path_factory: pytest.Tem
 
 @dataclass(frozen=True)
 class SampleIndex:
-    settings: Settings
+    settings: ApiSettings
     report: BuildReport
     products: Path
     brand_keywords: Path

@@ -128,9 +128,9 @@ class SentenceTransformerEmbedder:
         self._pending: dict[str, Future[np.ndarray]] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, for_queries: bool = False) -> SentenceTransformerEmbedder:
-        """The configured model, thread-capped for batch indexing or for single queries."""
-        threads = settings.query_torch_threads if for_queries else settings.torch_threads
+    def from_settings(cls, settings: Settings, *, torch_threads: int | None = None) -> SentenceTransformerEmbedder:
+        """The configured model; `torch_threads` overrides the indexing cap (the read side uses fewer)."""
+        threads = settings.torch_threads if torch_threads is None else torch_threads
         return cls(settings.model, languages=settings.model_languages,
                    torch_threads=threads, batch_size=settings.embed_batch_size)
 

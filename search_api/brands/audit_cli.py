@@ -15,7 +15,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from indexer.index_format import ConfigError, Settings
+from indexer.index_format import ConfigError
+from search_api.core.settings import ApiSettings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -42,7 +43,7 @@ def _read_pairs(path: Path) -> list[dict[str, str]]:
         raise ConfigError(f"cannot read {path}: {exc}") from exc
 
 
-def run(args: argparse.Namespace, settings: Settings) -> int:
+def run(args: argparse.Namespace, settings: ApiSettings) -> int:
     """Execute the subcommand; errors propagate to the CLI's exit-code mapping."""
     from search_api.brands import audit_report, audit_runs, audit_store, audits
     from search_api.core.errors import ApiError

@@ -10,7 +10,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, NotFoundError
 
-from indexer.index_format import Settings, engine_errors, ensure_index
+from indexer.index_format import engine_errors, ensure_index
+from search_api.core.settings import ApiSettings
 
 MAPPINGS: dict[str, Any] = {
     "dynamic": False,
@@ -29,12 +30,12 @@ LIST_FIELDS = ["id", "name", "created", "status", "error", "top_k", "cell_count"
                "brands", "keywords", "personas", "seconds"]
 
 
-def runs_index(settings: Settings) -> str:
+def runs_index(settings: ApiSettings) -> str:
     """Where this prefix keeps its audit runs."""
     return f"{settings.prefix}-audit-runs"
 
 
-def save(es: Elasticsearch, settings: Settings, document: dict[str, Any]) -> None:
+def save(es: Elasticsearch, settings: ApiSettings, document: dict[str, Any]) -> None:
     """Create or replace a run (the index is created on first use)."""
     index = runs_index(settings)
     ensure_index(es, index, MAPPINGS)
@@ -42,7 +43,7 @@ def save(es: Elasticsearch, settings: Settings, document: dict[str, Any]) -> Non
         es.index(index=index, id=document["id"], document=document, refresh="wait_for")
 
 
-def get(es: Elasticsearch, settings: Settings, run_id: str) -> dict[str, Any] | None:
+def get(es: Elasticsearch, settings: ApiSettings, run_id: str) -> dict[str, Any] | None:
     """A whole run, or None."""
     with engine_errors(f"reading audit {run_id}"):
         try:
@@ -51,7 +52,7 @@ def get(es: Elasticsearch, settings: Settings, run_id: str) -> dict[str, Any] | 
             return None
 
 
-def listing(es: Elasticsearch, settings: Settings, size: int = 100) -> list[dict[str, Any]]:
+def listing(es: Elasticsearch, settings: ApiSettings, size: int = 100) -> list[dict[str, Any]]:
     """The newest runs, without their cells."""
     with engine_errors("listing audits"):
         try:

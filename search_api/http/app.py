@@ -7,8 +7,9 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
-from indexer.index_format import IndexerError, Settings
+from indexer.index_format import IndexerError
 from search_api.core.errors import ApiError, Unavailable
+from search_api.core.settings import ApiSettings
 from search_api.http.audit_routes import bp as audits_bp
 from search_api.http.routes import bp
 from search_api.retrieval.runtime import Runtime
@@ -19,7 +20,7 @@ MAX_BODY_BYTES = 8 * 1024 * 1024
 """A full events batch (1,000 events of ~200 bytes) is ~0.2 MB; anything near this is abuse."""
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None) -> Flask:
+def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None = None) -> Flask:
     """Build the app; heavy objects live in `app.extensions["storesearch"]` and load lazily.
 
     Building the app opens no connection and loads no model.
@@ -28,7 +29,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.extensions[EXTENSION] = runtime or Runtime(settings or Settings.from_env())
+    app.extensions[EXTENSION] = runtime or Runtime(settings or ApiSettings.from_env())
     app.register_blueprint(bp)
     app.register_blueprint(audits_bp)
 

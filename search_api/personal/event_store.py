@@ -18,7 +18,8 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import Settings, engine_errors, mappings
+from indexer.index_format import engine_errors, mappings
+from search_api.core.settings import ApiSettings
 from search_api.personal.events import Event
 
 DAY_FORMAT = "%Y.%m.%d"
@@ -28,17 +29,17 @@ RETRIES = 3
 BACKOFF_S = 0.25
 
 
-def events_prefix(settings: Settings) -> str:
+def events_prefix(settings: ApiSettings) -> str:
     """`<events_prefix>-events`: the alias, and the stem of every daily index."""
     return settings.events_alias
 
 
-def day_index(settings: Settings, day: date) -> str:
+def day_index(settings: ApiSettings, day: date) -> str:
     """The index holding events whose UTC timestamp falls on `day`."""
     return f"{events_prefix(settings)}-{day.strftime(DAY_FORMAT)}"
 
 
-def index_day(settings: Settings, name: str) -> date | None:
+def index_day(settings: ApiSettings, name: str) -> date | None:
     """The day of a daily events index (None for a name that only looks like one)."""
     stem = events_prefix(settings) + "-"
     if not name.startswith(stem):
@@ -49,7 +50,7 @@ def index_day(settings: Settings, name: str) -> date | None:
         return None
 
 
-def ensure_template(es: Elasticsearch, settings: Settings) -> None:
+def ensure_template(es: Elasticsearch, settings: ApiSettings) -> None:
     """Install (or refresh) the index template of the daily indices; idempotent.
 
     Raises:
@@ -64,13 +65,13 @@ def ensure_template(es: Elasticsearch, settings: Settings) -> None:
             template={**body, "aliases": {events_prefix(settings): {}}})
 
 
-def drop_template(es: Elasticsearch, settings: Settings) -> None:
+def drop_template(es: Elasticsearch, settings: ApiSettings) -> None:
     """Remove the index template (tests and benchmarks cleaning up after themselves)."""
     with engine_errors("deleting the events index template"):
         es.options(ignore_status=404).indices.delete_index_template(name=events_prefix(settings))
 
 
-def known_products(es: Elasticsearch, settings: Settings, ids: Iterable[str]) -> set[str]:
+def known_products(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str]) -> set[str]:
     """Which of `ids` exist in the live product index (none when there is no index yet).
 
     Raises:
@@ -114,7 +115,7 @@ def _reason(info: dict[str, Any]) -> str:
     return str(error or f"status {info.get('status')}")
 
 
-def write(es: Elasticsearch, settings: Settings, events: Sequence[Event], *, known: set[str],
+def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, known: set[str],
           refresh: bool | str = False) -> WriteReport:
     """Append events to their daily indices; count per item what Elasticsearch accepted.
 
@@ -158,7 +159,7 @@ def write(es: Elasticsearch, settings: Settings, events: Sequence[Event], *, kno
     return report
 
 
-def recent(es: Elasticsearch, settings: Settings, user_id: str, *, limit: int,
+def recent(es: Elasticsearch, settings: ApiSettings, user_id: str, *, limit: int,
            since: datetime) -> tuple[list[Event], int]:
     """The user's newest `limit` events since `since` (newest first) and how many the window holds.
 
@@ -182,7 +183,7 @@ def recent(es: Elasticsearch, settings: Settings, user_id: str, *, limit: int,
     return events, int(response["hits"]["total"]["value"])
 
 
-def drop_older_than(es: Elasticsearch, settings: Settings, days: int, *, today: date | None = None,
+def drop_older_than(es: Elasticsearch, settings: ApiSettings, days: int, *, today: date | None = None,
                     dry_run: bool = False) -> list[str]:
     """Delete daily indices of days before `today - days` (UTC); returns their names, oldest first.
 

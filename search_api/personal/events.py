@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from indexer.index_format import DEFAULT_ACTION_WEIGHTS, Settings
+from indexer.index_format import DEFAULT_ACTION_WEIGHTS
 from search_api.core.errors import InvalidEvents, InvalidParameter
+from search_api.core.settings import ApiSettings
 
 ACTIONS = tuple(DEFAULT_ACTION_WEIGHTS)
 SOURCES = ("feed", "search", "live", "mall")
@@ -79,7 +80,7 @@ def parse_ts(value: Any) -> datetime:
     raise ValueError("not a timestamp")
 
 
-def _ts(item: Mapping[str, Any], now: datetime, settings: Settings) -> datetime:
+def _ts(item: Mapping[str, Any], now: datetime, settings: ApiSettings) -> datetime:
     if item.get("ts") is None:
         return now
     try:
@@ -132,7 +133,7 @@ def _each(items: list[Any], allowed: frozenset[str], parse: Any, *, within: str 
     return out
 
 
-def parse_events(body: Any, *, now: datetime, settings: Settings) -> list[Event]:
+def parse_events(body: Any, *, now: datetime, settings: ApiSettings) -> list[Event]:
     """Validate a `POST /events` body (a JSON array).
 
     Raises:
@@ -147,7 +148,7 @@ def parse_events(body: Any, *, now: datetime, settings: Settings) -> list[Event]
         ts=_ts(item, now, settings), dwell_ms=_dwell(item)))
 
 
-def parse_history(body: Any, *, now: datetime, settings: Settings) -> list[Event]:
+def parse_history(body: Any, *, now: datetime, settings: ApiSettings) -> list[Event]:
     """Validate the inline `history` of a `POST /search` (`action` defaults to view, `ts` to now).
 
     Raises:

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.index_format import Settings
+from search_api.core.settings import ApiSettings
 from search_api.personal.profile import Profile
 
 ANCHOR_HITS = 10
@@ -52,7 +52,7 @@ def bend(query: np.ndarray, profile: np.ndarray, alpha: float) -> np.ndarray:
     return (mixed / norm).astype(np.float32) if norm > 1e-9 else query
 
 
-def keyword_functions(profile: Profile, settings: Settings) -> list[dict[str, Any]]:
+def keyword_functions(profile: Profile, settings: ApiSettings) -> list[dict[str, Any]]:
     """`function_score` functions: one filter+weight per affinity brand and category."""
     functions: list[dict[str, Any]] = []
     if settings.personal_brand_boost > 0:
@@ -75,7 +75,7 @@ def boosted(query: dict[str, Any], functions: list[dict[str, Any]], max_boost: f
 
 
 def keyword_factor(brand: str | None, category: str | None, profile: Profile,
-                   settings: Settings) -> tuple[float, list[str]]:
+                   settings: ApiSettings) -> tuple[float, list[str]]:
     """The factor `boosted` applied to one product, and why (for `explain`)."""
     factor, reasons = 1.0, []
     for name, share in profile.brands:

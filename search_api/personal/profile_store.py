@@ -19,7 +19,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import Settings, VectorIndex, engine_errors
+from indexer.index_format import VectorIndex, engine_errors
+from search_api.core.settings import ApiSettings
 from search_api.personal import event_store
 from search_api.personal.events import Event
 from search_api.personal.profile import EMPTY, ItemInfo, Profile, build
@@ -33,7 +34,7 @@ CACHE_MAX_USERS = 100_000
 class ProfileService:
     """Builds and caches profiles; thread-safe."""
 
-    def __init__(self, settings: Settings, es: Elasticsearch,
+    def __init__(self, settings: ApiSettings, es: Elasticsearch,
                  vectors: Callable[[], VectorIndex | None]) -> None:
         """`vectors` returns the live FAISS replica (None when it is not loaded)."""
         self._settings = settings

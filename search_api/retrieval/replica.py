@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import IndexerError, Settings, VectorIndex, alias_target, changes_since
+from indexer.index_format import IndexerError, VectorIndex, alias_target, changes_since
+from search_api.core.settings import ApiSettings
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Loaded:
 class VectorReplica:
     """Follows the products alias and keeps the matching snapshot loaded."""
 
-    def __init__(self, settings: Settings, es: Elasticsearch) -> None:
+    def __init__(self, settings: ApiSettings, es: Elasticsearch) -> None:
         """Nothing is read until the first `current()`."""
         self._settings = settings
         self._es = es

@@ -8,7 +8,8 @@ from functools import cached_property
 
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import Embedder, IndexerError, SentenceTransformerEmbedder, Settings, VectorIndex, make_client
+from indexer.index_format import Embedder, IndexerError, SentenceTransformerEmbedder, VectorIndex, make_client
+from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.replica import VectorReplica
 
@@ -19,7 +20,7 @@ LEG_WORKERS = 4
 class Runtime:
     """ES client, embedder, vector replica and a leg pool: one of each per process."""
 
-    def __init__(self, settings: Settings, *, embedder: Embedder | None = None,
+    def __init__(self, settings: ApiSettings, *, embedder: Embedder | None = None,
                  es: Elasticsearch | None = None) -> None:
         """Store settings; injected objects (tests) replace the lazily built ones."""
         self.settings = settings
@@ -43,7 +44,8 @@ class Runtime:
 
                     faiss.omp_set_num_threads(self.settings.faiss_threads)
                     settings = self.settings
-                    self._embedder = SentenceTransformerEmbedder.from_settings(settings, for_queries=True)
+                    self._embedder = SentenceTransformerEmbedder.from_settings(
+                        settings, torch_threads=settings.query_torch_threads)
         return self._embedder
 
     @property

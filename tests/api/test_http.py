@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.core.config import Settings
+from search_api.core.settings import ApiSettings
 from search_api.http.app import create_app
 from search_api.retrieval.runtime import Runtime
 
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 def test_building_the_app_opens_nothing():
     # nothing listens on this port: any connection attempt at build time would fail loudly
-    app = create_app(Settings(es_url="http://127.0.0.1:1", vectors_dir="/nonexistent", sync_seconds=0))
+    app = create_app(ApiSettings(es_url="http://127.0.0.1:1", vectors_dir="/nonexistent", sync_seconds=0))
     runtime = app.extensions["storesearch"]
     assert "es" not in vars(runtime) and not runtime.embedder_loaded
 
@@ -77,7 +77,7 @@ def test_no_index_yet_is_503_not_500(es, isolated, model):
 
 
 def test_unreachable_elasticsearch_is_503(model, tmp_path):
-    settings = Settings(es_url="http://127.0.0.1:1", vectors_dir=tmp_path, request_timeout_s=1.0, sync_seconds=0)
+    settings = ApiSettings(es_url="http://127.0.0.1:1", vectors_dir=tmp_path, request_timeout_s=1.0, sync_seconds=0)
     app = create_app(runtime=Runtime(settings, embedder=model))
     response = app.test_client().get("/search", query_string={"q": "pillow"})
     assert response.status_code == 503 and "unreachable" in response.get_json()["error"]["message"]

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from elasticsearch import helpers
 
-from indexer.core.config import Settings
 from indexer.core.es import make_client
 from indexer.format.vectors import VectorIndex
 from indexer.sample import generate
 from indexer.store.records import all_records
 from indexer.store.versions import alias_target
+from search_api.core.settings import ApiSettings
 from search_api.http.app import create_app
 from search_api.retrieval.runtime import Runtime
 
@@ -37,13 +37,13 @@ def catalog(tmp_path_factory):
     return generate.write(tmp_path_factory.mktemp("faults"), SIZE, seed=11)
 
 
-def _env(settings: Settings) -> dict[str, str]:
+def _env(settings: ApiSettings) -> dict[str, str]:
     return {**os.environ, "ES_URL": settings.es_url, "STORESEARCH_PREFIX": settings.prefix,
             "STORESEARCH_VECTORS_DIR": str(settings.vectors_dir), "STORESEARCH_CACHE_DIR": str(settings.cache_dir),
             "STORESEARCH_LOCK_STALE_SECONDS": str(settings.lock_stale_seconds)}
 
 
-def _indexer(settings: Settings, *args: str) -> subprocess.Popen:
+def _indexer(settings: ApiSettings, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "indexer.cli", *args], env=_env(settings), cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 

@@ -4,13 +4,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from indexer.core.config import Settings
 from search_api.core.errors import InvalidEvents, InvalidParameter, Unauthorized
+from search_api.core.settings import ApiSettings
 from search_api.http.auth import presented_key, require_key
 from search_api.personal.events import parse_events, parse_history, parse_ts
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SETTINGS = Settings(events_batch_max=3)
+SETTINGS = ApiSettings(events_batch_max=3)
 
 
 def event(**changes):

@@ -5,14 +5,14 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from indexer.core.config import Settings
 from indexer.core.errors import ConfigError
+from search_api.core.settings import ApiSettings
 from search_api.personal.events import Event
 from search_api.personal.personalize import bend, boosted, keyword_factor, keyword_functions, rerank_neighbours
 from search_api.personal.profile import ItemInfo, build, event_weight
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
-WEIGHTS = dict(Settings().action_weights)
+WEIGHTS = dict(ApiSettings().action_weights)
 
 
 def ev(pid, action="view", hours=0.0):
@@ -54,7 +54,7 @@ def test_bend_is_the_normalised_mix():
 
 
 def test_keyword_boosts_are_bounded_and_explained():
-    settings = Settings(personal_brand_boost=0.5, personal_category_boost=0.5, personal_max_boost=1.3)
+    settings = ApiSettings(personal_brand_boost=0.5, personal_category_boost=0.5, personal_max_boost=1.3)
     items = {"a": ItemInfo("B1", "枕头", None)}
     profile = build([ev("a")], items, now=NOW, weights=WEIGHTS, half_life_hours=1)
     functions = keyword_functions(profile, settings)
@@ -77,7 +77,7 @@ def test_rerank_keeps_only_neighbours_near_the_query():
 
 
 def test_action_weight_overrides_from_env():
-    weights = dict(Settings.from_env({"STORESEARCH_ACTION_WEIGHTS": "video_view=3, order=10"}).action_weights)
+    weights = dict(ApiSettings.from_env({"STORESEARCH_ACTION_WEIGHTS": "video_view=3, order=10"}).action_weights)
     assert weights["video_view"] == 3 and weights["order"] == 10 and weights["view"] == 1
     with pytest.raises(ConfigError, match="unknown action"):
-        Settings.from_env({"STORESEARCH_ACTION_WEIGHTS": "like=1"})
+        ApiSettings.from_env({"STORESEARCH_ACTION_WEIGHTS": "like=1"})

@@ -1,13 +1,14 @@
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from indexer.catalog.validate import brand_keyword_from_row, product_from_row
-from indexer.core.config import Settings
 from indexer.core.errors import ConfigError
 from indexer.embedding.embedder import check_template, document_text
 from indexer.sample import generate
 from indexer.sample.data import LEAVES
+from search_api.core.settings import ApiSettings
 
 
 def test_sample_is_deterministic_and_valid(tmp_path):
@@ -30,13 +31,13 @@ def test_sample_has_enough_leaf_categories():
 
 
 def test_settings_from_env_validates():
-    s = Settings.from_env({"ES_URL": "http://es:9200", "STORESEARCH_PREFIX": "shop1",
+    s = ApiSettings.from_env({"ES_URL": "http://es:9200", "STORESEARCH_PREFIX": "shop1",
                            "STORESEARCH_MODEL_LANGUAGES": "en, zh"})
     assert (s.es_url, s.products_alias, s.model_languages) == ("http://es:9200", "shop1-products", ("en", "zh"))
     with pytest.raises(ConfigError, match="STORESEARCH_PREFIX"):
-        Settings.from_env({"STORESEARCH_PREFIX": "Bad Prefix"})
+        ApiSettings.from_env({"STORESEARCH_PREFIX": "Bad Prefix"})
     with pytest.raises(ConfigError, match="STORESEARCH_RRF_K"):
-        Settings.from_env({"STORESEARCH_RRF_K": "zero"})
+        ApiSettings.from_env({"STORESEARCH_RRF_K": "zero"})
 
 
 def test_embed_template():
@@ -46,3 +47,23 @@ def test_embed_template():
     assert text.startswith("Pregnancy pillow. 孕妇抱枕. Acme") and ". ." not in text
     with pytest.raises(ConfigError, match="unknown fields"):
         check_template("{title} {nonsense}")
+
+
+def test_read_side_settings_extend_the_shared_ones():
+    from indexer.core.config import Settings
+
+    with pytest.raises(ValidationError):  # the indexer does not know read-side knobs
+        Settings(sync_seconds=0)
+    api = ApiSettings.from_env({"STORESEARCH_PREFIX": "shop2", "STORESEARCH_ACTION_WEIGHTS": "order=10"})
+    assert isinstance(api, Settings) and api.events_alias == "shop2-events"
+    assert dict(api.action_weights)["order"] == 10 and dict(api.action_weights)["view"] == 1
+    assert ApiSettings.from_env({"STORESEARCH_EVENTS_PREFIX": "bench"}).events_alias == "bench-events"
+    with pytest.raises(ConfigError, match="STORESEARCH_ACTION_WEIGHTS: unknown action 'buy'"):
+        ApiSettings.from_env({"STORESEARCH_ACTION_WEIGHTS": "buy=3"})
+    with pytest.raises(ConfigError, match="STORESEARCH_KEYWORD_CANDIDATES: .*1000.*got '5000'"):
+        ApiSettings.from_env({"STORESEARCH_KEYWORD_CANDIDATES": "5000"})
+    with pytest.raises(ConfigError, match="STORESEARCH_MODEL_LANGUAGES"):
+        ApiSettings.from_env({"STORESEARCH_MODEL_LANGUAGES": " , "})
+    assert api.with_(rrf_k=10).rrf_k == 10
+    with pytest.raises(ValidationError):
+        api.with_(rrf_k=0)

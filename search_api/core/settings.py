@@ -1,0 +1,138 @@
+"""Read-side settings: the shared `Settings` plus what only the search API uses.
+
+Retrieval depth and fusion, serving, replica polling, viewing events, profiles and the personal
+weights are no business of the indexer, so they live here; `ApiSettings` is still a `Settings`
+(the read side hands it to the shared code that reads the index format).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pydantic import Field, field_validator
+
+from indexer.index_format import DEFAULT_ACTION_WEIGHTS, Settings, name_part
+
+
+class ApiSettings(Settings):
+    """Everything the search API needs to know, validated once at start."""
+
+    ENV: ClassVar[dict[str, str]] = {
+        **Settings.ENV,
+        "query_torch_threads": "STORESEARCH_QUERY_TORCH_THREADS", "faiss_threads": "STORESEARCH_FAISS_THREADS",
+        "rrf_k": "STORESEARCH_RRF_K", "semantic_weight": "STORESEARCH_SEMANTIC_WEIGHT",
+        "keyword_candidates": "STORESEARCH_KEYWORD_CANDIDATES",
+        "semantic_candidates": "STORESEARCH_SEMANTIC_CANDIDATES",
+        "api_host": "STORESEARCH_HOST", "api_port": "STORESEARCH_PORT",
+        "alias_check_seconds": "STORESEARCH_ALIAS_CHECK_SECONDS", "sync_seconds": "STORESEARCH_SYNC_SECONDS",
+        "api_key": "STORESEARCH_API_KEY", "events_prefix": "STORESEARCH_EVENTS_PREFIX",
+        "events_batch_max": "STORESEARCH_EVENTS_BATCH_MAX", "events_max_future_s": "STORESEARCH_EVENTS_MAX_FUTURE_S",
+        "events_retention_days": "STORESEARCH_EVENTS_RETENTION_DAYS",
+        "profile_events": "STORESEARCH_PROFILE_EVENTS", "profile_window_days": "STORESEARCH_PROFILE_WINDOW_DAYS",
+        "profile_half_life_hours": "STORESEARCH_PROFILE_HALF_LIFE_HOURS",
+        "profile_ttl_s": "STORESEARCH_PROFILE_TTL_S", "profile_top": "STORESEARCH_PROFILE_TOP",
+        "action_weights": "STORESEARCH_ACTION_WEIGHTS", "personal_alpha": "STORESEARCH_PERSONAL_ALPHA",
+        "personal_brand_boost": "STORESEARCH_PERSONAL_BRAND_BOOST",
+        "personal_category_boost": "STORESEARCH_PERSONAL_CATEGORY_BOOST",
+        "personal_max_boost": "STORESEARCH_PERSONAL_MAX_BOOST",
+        "personal_gate_depth": "STORESEARCH_PERSONAL_GATE_DEPTH",
+        "personal_gate_ratio": "STORESEARCH_PERSONAL_GATE_RATIO",
+        "personal_profile_weight": "STORESEARCH_PERSONAL_PROFILE_WEIGHT",
+        "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
+    }
+
+    # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
+    # other core to Elasticsearch; a second thread spinning after the forward pass measurably
+    # slowed the ES calls that follow it.
+    query_torch_threads: int = Field(1, ge=1, le=64)
+    faiss_threads: int = Field(1, ge=1, le=64)
+    rrf_k: int = Field(60, ge=1, le=10_000)
+    # MiniLM alone ranks below BM25F on real product queries (ESCI dev nDCG@10 0.69 vs 0.73), so
+    # its votes count half in the fusion; it still adds the recall keyword matching misses.
+    semantic_weight: float = Field(0.5, ge=0.0, le=10.0)
+    keyword_candidates: int = Field(100, ge=10, le=1000)
+    semantic_candidates: int = Field(100, ge=10, le=1000)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    alias_check_seconds: float = Field(5.0, ge=0.0, le=3600.0)
+    # How often the search API asks Elasticsearch for changes after its snapshot (upserts,
+    # deletes): a change is in every leg within about this long.
+    sync_seconds: float = Field(2.0, ge=0.0, le=3600.0)
+    # --- viewing events and personalisation (search_api/personal/)
+    # Key for /events and /users/<id>/profile; unset means those endpoints refuse every request.
+    api_key: str | None = None
+    # Events live in `<events_prefix>-events-YYYY.MM.DD`; default: `prefix`. A separate prefix lets
+    # a benchmark personalise against a read-only product index.
+    events_prefix: str | None = None
+    events_batch_max: int = Field(1000, ge=1, le=10_000)
+    # Client clocks drift; an event more than this far in the future is a bug, not a clock skew.
+    events_max_future_s: float = Field(300.0, ge=0.0, le=86_400.0)
+    # Daily indices older than this are dropped by `search-api events-retention`, so older events
+    # are refused at the door rather than written into an index that is about to go.
+    events_retention_days: int = Field(90, ge=1, le=3650)
+    profile_events: int = Field(100, ge=1, le=10_000)
+    profile_window_days: float = Field(30.0, ge=0.01, le=3650.0)
+    profile_half_life_hours: float = Field(72.0, ge=0.01, le=1e6)
+    profile_ttl_s: float = Field(30.0, ge=0.0, le=86_400.0)
+    profile_top: int = Field(5, ge=1, le=100)
+    action_weights: tuple[tuple[str, float], ...] = tuple(DEFAULT_ACTION_WEIGHTS.items())
+    # Share of the profile in the semantic query vector: normalize((1-α)·q + α·u). bench/
+    # personalisation.py, same code, α 0.3 → 0.1: sample-persona lift 2.24× → 2.08× (preferred items
+    # in the top 10), ESCI-persona nDCG@10 0.704 → 0.739 (0.736 unpersonalised). Relevance first.
+    personal_alpha: float = Field(0.1, ge=0.0, le=1.0)
+    # Keyword-leg factor for a candidate of an affinity brand / category: 1 + boost · share.
+    personal_brand_boost: float = Field(0.5, ge=0.0, le=10.0)
+    personal_category_boost: float = Field(0.5, ge=0.0, le=10.0)
+    # Cap on the combined keyword factor (ES function_score max_boost): personalisation reorders
+    # matches, it cannot make a weak match outrank a strong one by more than this.
+    personal_max_boost: float = Field(1.5, ge=1.0, le=100.0)
+    # The bent semantic search only re-ranks the query's own top-N neighbours: items far from the
+    # query never enter, however close they are to the profile.
+    personal_gate_depth: int = Field(300, ge=10, le=5000)
+    # ... and only those at least this close to the query, relative to the mean cosine of its
+    # best 10 (`personalize.ANCHOR_HITS`): on the sample, 0.7 keeps every pillow type for "pillow"
+    # and drops bedding (0.38 vs a 0.43 gate), and for "枕头" keeps pillows but drops headphones
+    # that only share the character 头.
+    personal_gate_ratio: float = Field(0.7, ge=0.0, le=1.0)
+    # RRF weight of the profile leg that replaces the semantic leg for queries the model cannot read.
+    personal_profile_weight: float = Field(1.0, ge=0.0, le=10.0)
+    # Added to the fused score × cos(profile, item): below the RRF gap between adjacent ranks
+    # (1/61 - 1/62 ≈ 2.6e-4), so it only orders near-ties.
+    personal_tiebreak: float = Field(1e-5, ge=0.0, le=1.0)
+
+    @field_validator("events_prefix")
+    @classmethod
+    def _events_prefix(cls, value: str | None) -> str | None:
+        """Part of index names, like `prefix`."""
+        return None if value is None else name_part(value)
+
+    @field_validator("action_weights", mode="before")
+    @classmethod
+    def _action_weights(cls, value: Any) -> Any:
+        """`view=1,order=8`: overrides of DEFAULT_ACTION_WEIGHTS (unnamed actions keep their default)."""
+        if not isinstance(value, str):
+            return value
+        weights = dict(DEFAULT_ACTION_WEIGHTS)
+        for part in (p.strip() for p in value.split(",") if p.strip()):
+            name, _, number = (x.strip() for x in part.partition("="))
+            if name not in DEFAULT_ACTION_WEIGHTS:
+                raise ValueError(f"unknown action {name!r}; known: {', '.join(DEFAULT_ACTION_WEIGHTS)}")
+            try:
+                weights[name] = float(number)
+            except ValueError:
+                raise ValueError(f"{name} needs a number, got {number!r}") from None
+            if not 0 <= weights[name] <= 1000:
+                raise ValueError(f"{name} must be between 0 and 1000")
+        return tuple(weights.items())
+
+    @property
+    def events_alias(self) -> str:
+        """Alias over every daily events index (`<events_prefix>-events-YYYY.MM.DD`)."""
+        return f"{self.events_prefix or self.prefix}-events"
+
+    @classmethod
+    def _derived(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        """Events share the product prefix unless told otherwise."""
+        if "events_prefix" not in raw and "prefix" in raw:
+            return {**raw, "events_prefix": raw["prefix"]}
+        return raw
