@@ -8,7 +8,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from indexer.core.es import engine_errors
+from indexer.core.es import engine_errors, error_reason
 
 BULK_RETRIES = 5
 """429 answers retried per chunk, with exponential backoff starting at BULK_BACKOFF_S."""
@@ -38,10 +38,7 @@ class BulkReport:
 
 
 def _reason(info: dict[str, Any]) -> str:
-    error = info.get("error")
-    if isinstance(error, dict):
-        return f"{error.get('type')}: {error.get('reason')}"
-    return str(error)
+    return error_reason(info.get("error") or f"status {info.get('status')}")
 
 
 def bulk_write(es: Elasticsearch, index: str, docs: Iterable[tuple[str, dict[str, Any]]], *,
