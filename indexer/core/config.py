@@ -68,7 +68,7 @@ class Settings:
     sync_seconds: float = 2.0
     # Full builds keep this many versions (never fewer than the live and the previous one).
     keep_versions: int = 3
-    # --- viewing events and personalisation (search_api/events*.py, profiles.py, personalize.py)
+    # --- viewing events and personalisation (search_api/personal/)
     # Key for /events and /users/<id>/profile; unset means those endpoints refuse every request.
     api_key: str | None = None
     # Events live in `<events_prefix>-events-YYYY.MM.DD`; default: `prefix`. A separate prefix lets
