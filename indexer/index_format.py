@@ -2,9 +2,10 @@
 
 One declared surface instead of imports scattered over `indexer`'s internals: the settings both
 sides share, the error types and Elasticsearch boundary, the text analysis applied identically at
-index and query time, the embedder, the mappings, the FAISS snapshot, and the two reads a replica
-needs (which version is live, what changed after its snapshot). `tests/unit/test_layers.py` fails
-when `search_api` imports anything from `indexer` except this module.
+index and query time, the embedder, the mappings, the FAISS snapshot, the bulk writer (viewing
+events go through the same one as products), and the two reads a replica needs (which version is
+live, what changed after its snapshot). An import-linter contract (`pyproject.toml`) fails when
+`search_api` imports anything from `indexer` except this module.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from indexer.core.exits import USAGE, quiet_logging, run_command
 from indexer.embedding.embedder import Embedder, SentenceTransformerEmbedder
 from indexer.format import mappings
 from indexer.format.vectors import VectorIndex
+from indexer.store.bulk import bulk_append
 from indexer.store.changelog import Change, changes_since
 from indexer.store.versions import alias_target
 from indexer.text.analysis import analyzed, analyzed_cjk, cjk_chars, detect_language, normalize, tokens
@@ -24,6 +26,7 @@ from indexer.text.analysis import analyzed, analyzed_cjk, cjk_chars, detect_lang
 __all__ = [
     "DEFAULT_ACTION_WEIGHTS", "HIDDEN_STATUSES", "USAGE", "Change", "ConfigError", "Embedder", "EngineError",
     "IndexerError", "SentenceTransformerEmbedder", "Settings", "VectorIndex", "alias_target", "analyzed",
-    "analyzed_cjk", "changes_since", "cjk_chars", "detect_language", "engine_errors", "ensure_index",
-    "make_client", "mappings", "name_part", "normalize", "ping", "quiet_logging", "run_command", "tokens",
+    "analyzed_cjk", "bulk_append", "changes_since", "cjk_chars", "detect_language", "engine_errors",
+    "ensure_index", "make_client", "mappings", "name_part", "normalize", "ping", "quiet_logging", "run_command",
+    "tokens",
 ]

@@ -31,20 +31,31 @@ def make_client(settings: Settings) -> Elasticsearch:
     )
 
 
+def error_reason(error: Any) -> str:
+    """An Elasticsearch error as one line: `type: reason (caused by type: reason)`.
+
+    The one formatter for a whole-request failure (`engine_errors`) and a refused bulk item
+    (`store.bulk`, and through it the events writer), so the same refusal reads the same everywhere.
+    Anything that is not an error object (a bare string, None) is shown as it is.
+    """
+    if not isinstance(error, dict):
+        return str(error)
+    reason = f"{error.get('type')}: {error.get('reason')}"
+    cause = error.get("caused_by")
+    if isinstance(cause, dict):
+        reason += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+    return reason
+
+
 @contextmanager
 def engine_errors(what: str) -> Iterator[None]:
     """Translate client exceptions raised while doing `what` into EngineError."""
     try:
         yield
     except ApiError as exc:
-        reason = exc.message
         body = exc.body if isinstance(exc.body, dict) else {}
         error = body.get("error")
-        if isinstance(error, dict):
-            reason = f"{error.get('type')}: {error.get('reason')}"
-            cause = error.get("caused_by")
-            if isinstance(cause, dict):
-                reason += f" (caused by {cause.get('type')}: {cause.get('reason')})"
+        reason = error_reason(error) if isinstance(error, dict) else exc.message
         raise EngineError(f"{what} failed: HTTP {exc.meta.status} {reason}") from exc
     except TransportError as exc:
         raise EngineError(f"{what} failed: Elasticsearch unreachable ({exc.message})") from exc

@@ -10,7 +10,6 @@ delete-by-query over billions of documents.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import engine_errors, mappings
+from indexer.index_format import bulk_append, engine_errors, mappings
 from search_api.core.settings import ApiSettings
 from search_api.personal.events import Event
 
@@ -26,6 +25,7 @@ DAY_FORMAT = "%Y.%m.%d"
 TEMPLATE_PRIORITY = 200
 """Above Elasticsearch's built-in templates (100), so ours wins even for an odd prefix."""
 RETRIES = 3
+"""Retries of events answered 429, starting BACKOFF_S apart: a client waits for the answer."""
 BACKOFF_S = 0.25
 
 
@@ -108,13 +108,6 @@ def _doc(event: Event, known: bool, received: str) -> dict[str, Any]:
     return doc
 
 
-def _reason(info: dict[str, Any]) -> str:
-    error = info.get("error")
-    if isinstance(error, dict):
-        return f"{error.get('type')}: {error.get('reason')}"
-    return str(error or f"status {info.get('status')}")
-
-
 def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, known: set[str],
           refresh: bool | str = False) -> WriteReport:
     """Append events to their daily indices; count per item what Elasticsearch accepted.
@@ -130,33 +123,15 @@ def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, 
         EngineError: Elasticsearch is unreachable or refused the whole request.
 
     """
-    report = WriteReport(unknown_products=sum(1 for e in events if e.product_id not in known))
     received = datetime.now(UTC).isoformat(timespec="milliseconds")
-    pending = list(range(len(events)))
-    for attempt in range(RETRIES + 1):
-        operations: list[dict[str, Any]] = []
-        for i in pending:
-            operations.append({"create": {"_index": day_index(settings, events[i].ts.date())}})
-            operations.append(_doc(events[i], events[i].product_id in known, received))
-        with engine_errors("writing events"):
-            response = es.bulk(operations=operations, refresh=refresh)
-        retry = []
-        for i, item in zip(pending, response["items"], strict=True):
-            info = next(iter(item.values()))
-            status = int(info.get("status", 0))
-            if 200 <= status < 300:
-                report.accepted += 1
-                report.users.add(events[i].user_id)
-            elif status == 429 and attempt < RETRIES:
-                retry.append(i)
-            else:
-                report.rejected.append({"index": i, "field": None, "message": _reason(info)})
-        if not retry:
-            break
-        pending = retry
-        time.sleep(BACKOFF_S * 2 ** attempt)
-    report.rejected.sort(key=lambda r: r["index"])
-    return report
+    docs = [(day_index(settings, e.ts.date()), _doc(e, e.product_id in known, received)) for e in events]
+    bulk = bulk_append(es, docs, what="writing events", refresh=refresh, retries=RETRIES, backoff_s=BACKOFF_S)
+    refused = {f.position for f in bulk.failures}
+    return WriteReport(
+        accepted=bulk.written,
+        rejected=[{"index": f.position, "field": None, "message": f.reason} for f in bulk.failures],
+        unknown_products=sum(1 for e in events if e.product_id not in known),
+        users={e.user_id for i, e in enumerate(events) if i not in refused})
 
 
 def recent(es: Elasticsearch, settings: ApiSettings, user_id: str, *, limit: int,

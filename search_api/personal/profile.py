@@ -5,6 +5,9 @@ last night's views more than last month's. The vector is the L2-normalised weigh
 the viewed products' vectors, so it lives in the same space as queries and products; affinities
 are each brand's / leaf category's share of the total weight (products the index does not know
 count in no share and in no total).
+
+Pure: events and item facts in, a `Profile` out, no I/O. Fetching the events and the vectors and
+caching the result is `profile_store.py`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Profiles served to searches: built from stored events (or inline history), cached briefly.
+"""The profile service: fetches a user's events and item vectors, builds (`profile.build`), caches.
+
+Profiles served to searches are built from stored events (or inline history) and cached briefly.
 
 Item vectors come from the FAISS replica (in memory); only products missing there (a snapshot
 that has not caught up yet) are read from Elasticsearch doc values. A user's cached profile is

@@ -9,6 +9,7 @@ import pytest
 from search_api import cli
 from search_api.http.app import create_app
 from search_api.personal import event_store
+from search_api.personal.events import Event
 from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
@@ -106,3 +107,49 @@ def test_retention_drops_only_old_days(client, es, settings, monkeypatch, capsys
     left = sorted(es.indices.get_alias(name=settings.events_alias))
     assert left == sorted(event_store.day_index(settings, (now - timedelta(days=a)).date()) for a in (0, 3))
     assert cli.main(["events-retention", "--days", "0"]) == 2
+
+
+def drifted_day(es, settings, day):
+    """Create `day`'s events index as an older template might have: `dwell_ms` a byte, not a long."""
+    event_store.ensure_template(es, settings)  # the alias comes from the template
+    name = event_store.day_index(settings, day)
+    es.indices.create(index=name, mappings={"properties": {"dwell_ms": {"type": "byte"}}})
+    assert es.indices.get_mapping(index=name)[name]["mappings"]["properties"]["dwell_ms"]["type"] == "byte"
+    return name
+
+
+def test_an_item_elasticsearch_refuses_is_reported_and_the_rest_is_stored(client, es, settings):
+    now = datetime.now(UTC)
+    yesterday = (now - timedelta(days=1)).isoformat()
+    drifted_day(es, settings, (now - timedelta(days=1)).date())
+    batch = [{"user_id": "ok-today", "product_id": "P0000001", "action": "view", "source": "feed",
+              "dwell_ms": 1000},
+             {"user_id": "refused", "product_id": "P0000001", "action": "view", "source": "feed",
+              "dwell_ms": 1000, "ts": yesterday},
+             {"user_id": "ok-yesterday", "product_id": "NO-SUCH-PRODUCT", "action": "click", "source": "feed",
+              "ts": yesterday}]
+    response = client.post("/events?refresh=wait_for", headers=KEY, json=batch)
+    assert response.status_code == 207, response.get_json()  # some refused: multi-status
+    body = response.get_json()
+    assert body["accepted"] == 2 and body["unknown_products"] == 1
+    assert [(r["index"], r["field"]) for r in body["rejected"]] == [(1, None)]
+    message = body["rejected"][0]["message"]
+    assert message.startswith("document_parsing_exception: ") and "[dwell_ms]" in message
+    assert "(caused by illegal_argument_exception: Value [1000] is out of range for a byte)" in message
+    # acknowledged = stored: exactly the accepted events are searchable, the refused one is not
+    assert es.count(index=settings.events_alias)["count"] == body["accepted"]
+    stored = es.search(index=settings.events_alias, query={"match_all": {}}, size=10)["hits"]["hits"]
+    assert sorted(h["_source"]["user_id"] for h in stored) == ["ok-today", "ok-yesterday"]
+
+
+def test_write_reports_only_the_users_whose_events_were_stored(es, settings):
+    now = datetime.now(UTC)
+    drifted_day(es, settings, (now - timedelta(days=1)).date())
+    events = [Event("a", "P1", "view", "feed", now - timedelta(days=1), dwell_ms=500),  # refused
+              Event("b", "P1", "view", "feed", now - timedelta(days=1)),
+              Event("a", "P1", "view", "feed", now - timedelta(days=1), dwell_ms=700),  # refused
+              Event("c", "P1", "view", "feed", now, dwell_ms=500)]
+    report = event_store.write(es, settings, events, known={"P1"}, refresh="wait_for")
+    assert report.accepted == 2 and [r["index"] for r in report.rejected] == [0, 2]
+    assert report.users == {"b", "c"}  # a's profile has nothing new: it stays cached
+    assert es.count(index=settings.events_alias)["count"] == report.accepted
