@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from indexer.sample.data import LEAVES  # noqa: E402
-from search_api.brands import audits  # noqa: E402
+from search_api.brands import audit_spec, audits  # noqa: E402
 from search_api.brands.answer import answer  # noqa: E402
 from search_api.core.settings import ApiSettings  # noqa: E402
 from search_api.personal.events import parse_history  # noqa: E402
@@ -52,9 +52,9 @@ def main() -> int:
         ids = [r["id"] for r in rows if r["category"][-1] == leaf][:20]
         return tuple(parse_history([{"product_id": i, "action": "click"} for i in ids], now=now, settings=settings))
 
-    personas = (audits.Persona("anonymous"), audits.Persona("pillow fan", history=history("抱枕")),
-                audits.Persona("audio fan", history=history("蓝牙耳机")))
-    spec = audits.AuditSpec(tuple((b, k) for b in brands for k in keywords), personas, top_k=50, name="bench")
+    personas = (audit_spec.Persona("anonymous"), audit_spec.Persona("pillow fan", history=history("抱枕")),
+                audit_spec.Persona("audio fan", history=history("蓝牙耳机")))
+    spec = audit_spec.AuditSpec(tuple((b, k) for b in brands for k in keywords), personas, top_k=50, name="bench")
     rt.embedder.embed_query("warm up")
     run = audits.run(rt, audits.new_run(spec))
     if run.status != "done":

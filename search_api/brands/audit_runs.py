@@ -8,11 +8,10 @@ shows its progress) and stored in `<prefix>-audit-runs` when it ends.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from search_api.brands import audit_store, audits
+from search_api.brands import audit_spec, audit_store, audits
 from search_api.core.errors import InvalidParameter, NotFound
 from search_api.personal.event_store import recent
 from search_api.personal.events import parse_history
@@ -22,55 +21,41 @@ _running: dict[str, audits.AuditRun] = {}
 _lock = threading.Lock()
 
 
-def resolve_persona(rt: Runtime, i: int, item: Mapping[str, Any]) -> audits.Persona:
-    """Anonymous, a stored user (who must have events), or an inline history (validated like /search's).
+def resolve_persona(rt: Runtime, i: int, request: audit_spec.PersonaRequest) -> audit_spec.Persona:
+    """The `i`-th persona: a stored shopper must have events; a history is validated like /search's.
 
     Raises:
-        InvalidParameter: field `personas[i]`.
+        InvalidParameter: field `personas[i].user_id` or `personas[i].history`.
 
     """
-    where = f"personas[{i}]"
-    label = item.get("label")
-    user_id = item.get("user_id")
-    history = item.get("history")
-    if user_id is not None and history is not None:
-        raise InvalidParameter("a persona has a user_id or a history, not both", field=where)
-    if label is None:
-        label = user_id if isinstance(user_id, str) else audits.ANONYMOUS if history is None else f"history-{i}"
-    if not isinstance(label, str) or not label.strip() or len(label) > 100:
-        raise InvalidParameter("label must be a string of 1-100 characters", field=f"{where}.label")
-    if user_id is not None:
-        if not isinstance(user_id, str) or not user_id.strip():
-            raise InvalidParameter("user_id must be a non-empty string", field=f"{where}.user_id")
+    where, label = f"personas[{i}]", request.label_at(i)
+    if request.user_id is not None:
         since = datetime.now(UTC) - timedelta(days=rt.settings.profile_window_days)
-        _, total = recent(rt.es, rt.settings, user_id, limit=1, since=since)
+        _, total = recent(rt.es, rt.settings, request.user_id, limit=1, since=since)
         if total == 0:
-            raise InvalidParameter(f"unknown persona: user {user_id!r} has no events in the profile window",
+            raise InvalidParameter(f"unknown persona: user {request.user_id!r} has no events in the profile window",
                                    field=f"{where}.user_id")
-        return audits.Persona(label.strip(), user_id=user_id)
-    if history is not None:
+        return audit_spec.Persona(label, user_id=request.user_id)
+    if request.history is not None:
         try:
-            events = parse_history(history, now=datetime.now(UTC), settings=rt.settings)
+            events = parse_history(request.history, now=datetime.now(UTC), settings=rt.settings)
         except InvalidParameter as exc:
             raise InvalidParameter(f"{where}.history: {exc}", field=f"{where}.history") from exc
-        return audits.Persona(label.strip(), history=tuple(events))
-    extra = set(item) - {"label"}
-    if extra:
-        raise InvalidParameter(f"unknown persona fields {sorted(extra)}", field=where)
-    return audits.Persona(label.strip())
+        return audit_spec.Persona(label, history=tuple(events))
+    return audit_spec.Persona(label)
 
 
-def parse(rt: Runtime, body: Any) -> audits.AuditSpec:
+def parse(rt: Runtime, body: Any) -> audit_spec.AuditSpec:
     """Validate an audit request, its personas resolved against this deployment.
 
     Raises:
         InvalidParameter: naming the offending field.
 
     """
-    return audits.parse_spec(body, persona=lambda i, item: resolve_persona(rt, i, item))
+    return audit_spec.parse_spec(body, persona=lambda i, request: resolve_persona(rt, i, request))
 
 
-def start(rt: Runtime, spec: audits.AuditSpec) -> audits.AuditRun:
+def start(rt: Runtime, spec: audit_spec.AuditSpec) -> audits.AuditRun:
     """Store the run as running and execute it in a thread; the document is replaced when done."""
     run = audits.new_run(spec)
     audit_store.save(rt.es, rt.settings, run.document())

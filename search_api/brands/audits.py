@@ -4,7 +4,7 @@ Every cell is one `answer()` call — the function `/search` itself calls — wi
 the query and the persona's user id or inline history, so what an audit records is what that
 shopper would see. A cell records whether a brand zone was shown and for whom, the brand's
 best organic rank, its products in the top 10 and top k, its share of the shelf (share of top
-k), their ranks and ids, the index version and the time.
+k), their ranks and ids, the index version and the time. What to audit is `audit_spec.py`.
 """
 
 from __future__ import annotations
@@ -17,112 +17,9 @@ from typing import Any
 
 from indexer.index_format import normalize
 from search_api.brands.answer import answer
-from search_api.core.errors import InvalidParameter
-from search_api.retrieval.params import MAX_QUERY_CHARS, MAX_SIZE, SearchRequest
+from search_api.brands.audit_spec import AuditSpec, Persona
+from search_api.retrieval.params import SearchRequest
 from search_api.retrieval.runtime import Runtime
-
-DEFAULT_TOP_K = 50
-MAX_CELLS = 20_000
-"""One run's cells: 100 brands × 20 keywords × 3 personas is 6,000."""
-ANONYMOUS = "anonymous"
-
-
-@dataclass(frozen=True)
-class Persona:
-    """Who searches: nobody in particular, a stored user, or an inline viewing history."""
-
-    label: str
-    user_id: str | None = None
-    history: tuple[Any, ...] | None = None
-
-    def describe(self) -> dict[str, Any]:
-        """How the persona is stored with a run."""
-        kind = "user" if self.user_id else "history" if self.history is not None else ANONYMOUS
-        out: dict[str, Any] = {"label": self.label, "kind": kind}
-        if self.user_id:
-            out["user_id"] = self.user_id
-        if self.history is not None:
-            out["history_events"] = len(self.history)
-        return out
-
-
-@dataclass(frozen=True)
-class AuditSpec:
-    """What to audit."""
-
-    pairs: tuple[tuple[str, str], ...]
-    """(brand, keyword)"""
-    personas: tuple[Persona, ...]
-    top_k: int = DEFAULT_TOP_K
-    name: str = ""
-
-    @property
-    def cells(self) -> int:
-        """Searches the audit will run."""
-        return len(self.pairs) * len(self.personas)
-
-
-def _strings(value: Any, name: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
-        raise InvalidParameter(f"{name} must be a list of non-empty strings", field=name)
-    return [x.strip() for x in value]
-
-
-def _pairs(body: Mapping[str, Any]) -> list[tuple[str, str]]:
-    if body.get("pairs") is not None:
-        raw = body["pairs"]
-        if not isinstance(raw, list):
-            raise InvalidParameter("pairs must be a list of {brand, keyword}", field="pairs")
-        pairs = []
-        for i, item in enumerate(raw):
-            if not isinstance(item, Mapping) or not all(isinstance(item.get(k), str) and item[k].strip()
-                                                        for k in ("brand", "keyword")):
-                raise InvalidParameter(f"pairs[{i}] needs a non-empty brand and keyword", field=f"pairs[{i}]")
-            pairs.append((item["brand"].strip(), item["keyword"].strip()))
-    else:
-        brands = _strings(body.get("brands"), "brands")
-        keywords = _strings(body.get("keywords"), "keywords")
-        pairs = [(b, k) for b in brands for k in keywords]
-    if not pairs:
-        raise InvalidParameter("nothing to audit: give at least one brand and one keyword",
-                               field="keywords" if body.get("pairs") is None else "pairs")
-    for _, keyword in pairs:
-        if len(normalize(keyword)) > MAX_QUERY_CHARS:
-            raise InvalidParameter(f"keyword longer than {MAX_QUERY_CHARS} characters", field="keywords")
-    return list(dict.fromkeys(pairs))
-
-
-def parse_spec(body: Any, *, persona: Callable[[int, Mapping[str, Any]], Persona]) -> AuditSpec:
-    """Validate an audit request; `persona(i, item)` resolves one persona (and raises for unknown ones).
-
-    Raises:
-        InvalidParameter: naming the field (`keywords`, `top_k`, `personas[2]`, …).
-
-    """
-    if not isinstance(body, Mapping):
-        raise InvalidParameter("body must be a JSON object", field="body")
-    pairs = _pairs(body)
-    top_k = body.get("top_k", DEFAULT_TOP_K)
-    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_SIZE:
-        raise InvalidParameter(f"top_k must be an integer between 1 and {MAX_SIZE}", field="top_k")
-    raw = body.get("personas", [{"label": ANONYMOUS}])
-    if not isinstance(raw, list) or not raw:
-        raise InvalidParameter("personas must be a non-empty list", field="personas")
-    personas = []
-    for i, item in enumerate(raw):
-        if not isinstance(item, Mapping):
-            raise InvalidParameter("a persona is an object", field=f"personas[{i}]")
-        personas.append(persona(i, item))
-    labels = [p.label for p in personas]
-    if len(set(labels)) != len(labels):
-        raise InvalidParameter("persona labels must be unique", field="personas")
-    name = body.get("name", "")
-    if not isinstance(name, str) or len(name) > 200:
-        raise InvalidParameter("name must be a string of at most 200 characters", field="name")
-    spec = AuditSpec(tuple(pairs), tuple(personas), top_k, name)
-    if spec.cells > MAX_CELLS:
-        raise InvalidParameter(f"{spec.cells} cells is more than {MAX_CELLS}; split the audit", field="pairs")
-    return spec
 
 
 def measure(response: Mapping[str, Any], brand: str, top_k: int) -> dict[str, Any]:

@@ -1,27 +1,37 @@
 """Viewing events: what a shopper did with a product, validated at the door.
 
-Pure values and validation; writing and reading them is `event_store.py`. A batch is validated
-as a whole: one bad event refuses the batch (400 naming every bad index and field), so a client
-never has to work out which half of its batch was written.
+Pure values and validation; writing and reading them is `event_store.py`. `ViewingEvent` (an
+item of `POST /events`) and `HistoryEvent` (an entry of an inline history) are the request
+models; `Event` is the value the rest of the code reads. A batch is validated as a whole: one bad
+event refuses the batch (400 naming every bad index and field), so a client never has to work
+out which half of its batch was written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationInfo,
+    WithJsonSchema,
+)
 
 from indexer.index_format import DEFAULT_ACTION_WEIGHTS
-from search_api.core.errors import InvalidEvents, InvalidParameter
 from search_api.core.settings import ApiSettings
+from search_api.core.validation import is_bool_or_text, problem, refuse, validate_events
 
 ACTIONS = tuple(DEFAULT_ACTION_WEIGHTS)
 SOURCES = ("feed", "search", "live", "mall")
 MAX_ID_CHARS = 128
 MAX_DWELL_MS = 24 * 3600 * 1000
-EVENT_FIELDS = frozenset({"user_id", "product_id", "action", "source", "ts", "dwell_ms"})
-HISTORY_FIELDS = frozenset({"product_id", "action", "ts"})
 
 
 @dataclass(frozen=True)
@@ -34,33 +44,6 @@ class Event:
     source: str
     ts: datetime
     dwell_ms: int | None = None
-
-
-class _Bad(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def _id(item: Mapping[str, Any], name: str) -> str:
-    value = item.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise _Bad(name, f"{name} is required")
-    if not isinstance(value, str):
-        raise _Bad(name, f"{name} must be a string")
-    if len(value) > MAX_ID_CHARS:
-        raise _Bad(name, f"{name} must be at most {MAX_ID_CHARS} characters")
-    return value.strip()
-
-
-def _choice(item: Mapping[str, Any], name: str, choices: tuple[str, ...], default: str | None) -> str:
-    value = item.get(name, default)
-    if value is None:
-        raise _Bad(name, f"{name} is required (one of {', '.join(choices)})")
-    if value not in choices:
-        raise _Bad(name, f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return str(value)
 
 
 def parse_ts(value: Any) -> datetime:
@@ -80,57 +63,84 @@ def parse_ts(value: Any) -> datetime:
     raise ValueError("not a timestamp")
 
 
-def _ts(item: Mapping[str, Any], now: datetime, settings: ApiSettings) -> datetime:
-    if item.get("ts") is None:
-        return now
+@dataclass(frozen=True)
+class Window:
+    """What a batch is validated against (the validation context): its size and the accepted times."""
+
+    now: datetime
+    settings: ApiSettings
+
+    @property
+    def latest(self) -> datetime:
+        """Clocks drift: a little future is tolerated."""
+        return self.now + timedelta(seconds=self.settings.events_max_future_s)
+
+    @property
+    def earliest(self) -> datetime:
+        """Older events would be dropped by retention anyway."""
+        return self.now - timedelta(days=self.settings.events_retention_days)
+
+
+def _ts(value: Any, info: ValidationInfo) -> datetime | None:
+    if value is None:
+        return None
     try:
-        ts = parse_ts(item["ts"])
+        ts = parse_ts(value)
     except (ValueError, OverflowError, OSError):
-        raise _Bad("ts", "ts must be an ISO 8601 timestamp or epoch milliseconds") from None
-    if ts > now + timedelta(seconds=settings.events_max_future_s):
-        raise _Bad("ts", f"ts is more than {settings.events_max_future_s:g} s in the future")
-    if ts < now - timedelta(days=settings.events_retention_days):
-        raise _Bad("ts", f"ts is older than the {settings.events_retention_days}-day retention")
+        raise problem("must be an ISO 8601 timestamp or epoch milliseconds") from None
+    window = info.context
+    if isinstance(window, Window):
+        if ts > window.latest:
+            raise problem(f"is more than {window.settings.events_max_future_s:g} s in the future")
+        if ts < window.earliest:
+            raise problem(f"is older than the {window.settings.events_retention_days}-day retention")
     return ts
 
 
-def _dwell(item: Mapping[str, Any]) -> int | None:
-    value = item.get("dwell_ms")
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
-        raise _Bad("dwell_ms", "dwell_ms must be an integer")
-    if not 0 <= value <= MAX_DWELL_MS:
-        raise _Bad("dwell_ms", f"dwell_ms must be between 0 and {MAX_DWELL_MS}")
-    return int(value)
+def _batch(value: Any, info: ValidationInfo) -> Any:
+    if not isinstance(value, list):
+        raise problem("must be a JSON array of events")
+    window = info.context
+    if isinstance(window, Window) and len(value) > window.settings.events_batch_max:
+        raise problem(f"takes at most {window.settings.events_batch_max} events per request, got {len(value)}")
+    return value
 
 
-def _items(body: Any, name: str, limit: int) -> list[Any]:
-    if not isinstance(body, list):
-        raise InvalidParameter(f"{name} must be a JSON array of events", field=name)
-    if len(body) > limit:
-        raise InvalidParameter(f"{name} takes at most {limit} events per request, got {len(body)}",
-                               field=name)
-    return body
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)]
+Action = Literal[ACTIONS]  # type: ignore[valid-type]
+Source = Literal[SOURCES]  # type: ignore[valid-type]
+Timestamp = Annotated[datetime | None, BeforeValidator(_ts), WithJsonSchema({"anyOf": [
+    {"type": "string", "format": "date-time"}, {"type": "number", "description": "epoch milliseconds"},
+    {"type": "null"}]})]
+"""ISO 8601 (naive means UTC) or epoch milliseconds; at most `events_max_future_s` ahead, within retention."""
 
 
-def _each(items: list[Any], allowed: frozenset[str], parse: Any, *, within: str | None = None) -> list[Any]:
-    """Parse every item, collecting problems; `within` names the field as `history[3].ts`."""
-    out, problems = [], []
-    for index, item in enumerate(items):
-        try:
-            if not isinstance(item, dict):
-                raise _Bad("event", "each event must be a JSON object")
-            unknown = sorted(set(item) - allowed)
-            if unknown:
-                raise _Bad(unknown[0], f"unknown field {unknown[0]!r}; known: {', '.join(sorted(allowed))}")
-            out.append(parse(item))
-        except _Bad as bad:
-            field = f"{within}[{index}].{bad.field}" if within else bad.field
-            problems.append({"index": index, "field": field, "message": bad.message})
-    if problems:
-        raise InvalidEvents(problems)
-    return out
+class HistoryEvent(BaseModel):
+    """An entry of an inline viewing history (`POST /search`, audit personas)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    product_id: Id = Field(description="The product looked at.")
+    action: Action = Field("view", description="What the shopper did with it.")
+    ts: Timestamp = Field(None, description="When (default: now).")
+
+
+class ViewingEvent(BaseModel):
+    """An event of `POST /events`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_id: Id = Field(description="The shopper.")
+    product_id: Id = Field(description="The product; unknown ones are stored and counted.")
+    action: Action = Field(description="What the shopper did with it.")
+    source: Source = Field(description="Where it happened.")
+    ts: Timestamp = Field(None, description="When (default: now).")
+    dwell_ms: Annotated[int | None, refuse(is_bool_or_text, "must be an integer")] = Field(
+        None, ge=0, le=MAX_DWELL_MS, description="How long the product was on screen.")
+
+
+_EVENTS = TypeAdapter(Annotated[list[ViewingEvent], BeforeValidator(_batch)])
+_HISTORY = TypeAdapter(Annotated[list[HistoryEvent], BeforeValidator(_batch)])
 
 
 def parse_events(body: Any, *, now: datetime, settings: ApiSettings) -> list[Event]:
@@ -141,11 +151,8 @@ def parse_events(body: Any, *, now: datetime, settings: ApiSettings) -> list[Eve
         InvalidEvents: naming every invalid event's index and first bad field.
 
     """
-    items = _items(body, "body", settings.events_batch_max)
-    return _each(items, EVENT_FIELDS, lambda item: Event(
-        user_id=_id(item, "user_id"), product_id=_id(item, "product_id"),
-        action=_choice(item, "action", ACTIONS, None), source=_choice(item, "source", SOURCES, None),
-        ts=_ts(item, now, settings), dwell_ms=_dwell(item)))
+    items: list[ViewingEvent] = validate_events(_EVENTS, body, root="body", context=Window(now, settings))
+    return [Event(e.user_id, e.product_id, e.action, e.source, e.ts or now, e.dwell_ms) for e in items]
 
 
 def parse_history(body: Any, *, now: datetime, settings: ApiSettings) -> list[Event]:
@@ -156,7 +163,6 @@ def parse_history(body: Any, *, now: datetime, settings: ApiSettings) -> list[Ev
         InvalidEvents: naming every invalid entry.
 
     """
-    items = _items(body, "history", settings.events_batch_max)
-    return _each(items, HISTORY_FIELDS, lambda item: Event(
-        user_id="", product_id=_id(item, "product_id"), action=_choice(item, "action", ACTIONS, "view"),
-        source="search", ts=_ts(item, now, settings)), within="history")
+    items: list[HistoryEvent] = validate_events(_HISTORY, body, root="history", within="history",
+                                                context=Window(now, settings))
+    return [Event("", e.product_id, e.action, "search", e.ts or now) for e in items]

@@ -1,18 +1,33 @@
-"""Parse and validate search requests from query strings or JSON bodies."""
+"""Search requests: the `SearchParams` model of a query string or JSON body, and the `SearchRequest` it yields.
+
+`SearchParams` is the wire contract (names as sent: `from`, `brand`, `category`); `SearchRequest`
+is the frozen value every leg reads. The request stays a plain dataclass because code builds and
+`replace()`s it (audit cells, the brand zone) with values already valid, and it carries validated
+`Event`s rather than their JSON: building one must not re-validate anything.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SkipValidation,
+    StringConstraints,
+    model_validator,
+)
 
 from indexer.index_format import normalize
 from search_api.core.errors import InvalidParameter
-
-if TYPE_CHECKING:
-    from search_api.personal.events import Event
-
+from search_api.core.validation import is_bool, problem, refuse, strings, validate
+from search_api.personal.events import Event, HistoryEvent
 
 
 class Mode(StrEnum):
@@ -62,94 +77,100 @@ class SearchRequest:
     """Inline history (POST only); given, it replaces stored events, even when empty."""
 
 
-def _one(source: Mapping[str, Any], name: str) -> Any:
-    value = source.get(name)
-    if isinstance(value, list):
-        if len(value) > 1:
-            raise InvalidParameter(f"{name} must be given once", field=name)
-        value = value[0] if value else None
-    return value
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
-def _int(source: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = _one(source, name)
-    if value is None or value == "":
-        return default
+def _flag(value: Any) -> bool:
+    """A query string's boolean (true/false, 1/0, yes/no, any case) or a JSON one."""
     if isinstance(value, bool):
-        raise InvalidParameter(f"{name} must be an integer", field=name)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be an integer, got {value!r}", field=name) from None
-    if isinstance(value, float) and value != number:
-        raise InvalidParameter(f"{name} must be an integer, got {value!r}", field=name)
-    if not low <= number <= high:
-        raise InvalidParameter(f"{name} must be between {low} and {high}", field=name)
-    return number
+        return value
+    flag = _FLAGS.get(str(value).lower())
+    if flag is None:
+        raise problem("must be true or false")
+    return flag
 
 
-def _float(source: Mapping[str, Any], name: str) -> float | None:
-    value = _one(source, name)
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise InvalidParameter(f"{name} must be a number", field=name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be a number, got {value!r}", field=name) from None
-    if not 0 <= number < float("inf"):
-        raise InvalidParameter(f"{name} must be a non-negative number", field=name)
-    return number
+def _filter_values(value: Any) -> tuple[str, ...]:
+    """One value or several (a repeated query-string key, a JSON array); each a non-empty string."""
+    values = strings(value if isinstance(value, list | tuple) else [value])
+    if values is None:
+        raise problem("values must be non-empty strings")
+    return values
 
 
-def _choice(source: Mapping[str, Any], name: str, choices: tuple[str, ...]) -> str:
-    value = _one(source, name)
-    if value is None or value == "":
-        return choices[0]
-    if value not in choices:
-        raise InvalidParameter(f"{name} must be one of {', '.join(choices)}", field=name)
-    return str(value)
+_Integer = refuse(is_bool, "must be an integer")
+_Number = refuse(is_bool, "must be a number")
+Query = Annotated[str, AfterValidator(normalize), StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
+"""Length counted after normalising (NFKC, lower case, one space between words)."""
+FilterValues = Annotated[tuple[str, ...], Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)]
+_SCALARS = frozenset({"q", "size", "from", "mode", "explain", "price_min", "price_max", "sort", "user_id"})
 
 
-def _bool(source: Mapping[str, Any], name: str) -> bool:
-    value = _one(source, name)
-    if value is None or value == "" or value is False:
-        return False
-    if value is True or str(value).lower() in ("true", "1", "yes"):
-        return True
-    if str(value).lower() in ("false", "0", "no"):
-        return False
-    raise InvalidParameter(f"{name} must be true or false", field=name)
+class SearchParams(BaseModel):
+    """The parameters of `GET /search` (query string) and of `POST /search` (a JSON object).
 
+    A query string arrives as a flat mapping: a repeated key is a list, an empty value is absent,
+    and every value is a string coerced to its field's type ("10" → 10, "yes" → true).
+    """
 
-def _strings(source: Mapping[str, Any], name: str) -> tuple[str, ...]:
-    value = source.get(name)
-    if value is None:
-        return ()
-    values = value if isinstance(value, list) else [value]
-    if len(values) > MAX_FILTER_VALUES:
-        raise InvalidParameter(f"{name} takes at most {MAX_FILTER_VALUES} values", field=name)
-    out = []
-    for item in values:
-        if not isinstance(item, str) or not item.strip():
-            raise InvalidParameter(f"{name} values must be non-empty strings", field=name)
-        out.append(item.strip())
-    return tuple(out)
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
 
+    q: Query = Field(description="What the shopper typed; normalised before matching.")
+    size: Annotated[int, _Integer] = Field(20, ge=1, le=MAX_SIZE, description="Results per page.")
+    offset: Annotated[int, _Integer] = Field(
+        0, alias="from", ge=0, le=MAX_DEPTH, description=f"Results to skip; from + size ≤ {MAX_DEPTH}.")
+    mode: Mode = Field(Mode.HYBRID, description="Which legs answer: both fused, or one alone.")
+    explain: Annotated[bool, BeforeValidator(_flag)] = Field(
+        False, description="Per-result scores of each leg (true/false, 1/0, yes/no).")
+    brand: FilterValues = Field((), description="Only these brands (repeat the key for several).")
+    category: FilterValues = Field((), description="Only these categories, at any level of the path.")
+    price_min: Annotated[float | None, _Number] = Field(None, ge=0, description="Lowest price, inclusive.")
+    price_max: Annotated[float | None, _Number] = Field(None, ge=0, description="Highest price, inclusive.")
+    sort: Sort = Field(Sort.RELEVANCE, description="Result order.")
+    user_id: Annotated[str | None, StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_USER_ID_CHARS)] = Field(
+        None, description="Personalise with this shopper's stored viewing history.")
+    history: SkipValidation[list[HistoryEvent] | None] = Field(
+        None, description="POST only: an inline viewing history used instead of stored events (even when "
+                          "empty); not with user_id. Validated by `events.parse_history`.")
 
-def _user_id(source: Mapping[str, Any]) -> str | None:
-    value = _one(source, "user_id")
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or len(value.strip()) > MAX_USER_ID_CHARS or not value.strip():
-        raise InvalidParameter(f"user_id must be a string of 1-{MAX_USER_ID_CHARS} characters",
-                               field="user_id")
-    return value.strip()
+    @model_validator(mode="before")
+    @classmethod
+    def _flat(cls, data: Any) -> Any:
+        """One value per scalar field (a list is a repeated key); empty scalars and nulls are absent."""
+        if not isinstance(data, Mapping):
+            return data
+        out = {}
+        for key, value in data.items():
+            if key in _SCALARS:
+                if isinstance(value, list):
+                    if len(value) > 1:
+                        raise problem("must be given once", key)
+                    value = value[0] if value else None
+                if value == "":
+                    continue
+            if value is not None:
+                out[key] = value
+        return out
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SearchParams:
+        if self.offset + self.size > MAX_DEPTH:
+            raise problem(f"+ size must be at most {MAX_DEPTH}", "from")
+        if self.price_min is not None and self.price_max is not None and self.price_min > self.price_max:
+            raise problem("must not exceed price_max", "price_min")
+        return self
+
+    def request(self, history: Sequence[Event] | None = None) -> SearchRequest:
+        """The search these parameters ask for, with an already validated inline history."""
+        return SearchRequest(
+            q=self.q, size=self.size, offset=self.offset, mode=self.mode, explain=self.explain,
+            brands=self.brand, categories=self.category, price_min=self.price_min, price_max=self.price_max,
+            sort=self.sort, user_id=self.user_id, history=tuple(history) if history is not None else None)
 
 
 def parse_search(source: Mapping[str, Any], *, history: Sequence[Event] | None = None) -> SearchRequest:
-    """Validate a search from a flat mapping (lists for repeated query-string keys).
+    """Validate a search from a flat mapping (lists for repeated query-string keys) or a JSON object.
 
     `history` is the already validated inline history of a POST body (`events.parse_history`);
     a `history` key in `source` without it (a query string) is refused.
@@ -158,32 +179,9 @@ def parse_search(source: Mapping[str, Any], *, history: Sequence[Event] | None =
         InvalidParameter: naming the first bad field.
 
     """
-    user_id = _user_id(source)
     if history is None and source.get("history") is not None:
         raise InvalidParameter("history is accepted in a POST /search JSON body only", field="history")
-    if history is not None and user_id:
+    params = validate(SearchParams, source)
+    if history is not None and params.user_id:
         raise InvalidParameter("give user_id or history, not both", field="history")
-    raw_q = _one(source, "q")
-    if raw_q is None:
-        raise InvalidParameter("q is required", field="q")
-    if not isinstance(raw_q, str):
-        raise InvalidParameter("q must be a string", field="q")
-    q = normalize(raw_q)
-    if not q:
-        raise InvalidParameter("q must not be empty", field="q")
-    if len(q) > MAX_QUERY_CHARS:
-        raise InvalidParameter(f"q must be at most {MAX_QUERY_CHARS} characters", field="q")
-    size = _int(source, "size", 20, 1, MAX_SIZE)
-    offset = _int(source, "from", 0, 0, MAX_DEPTH)
-    if offset + size > MAX_DEPTH:
-        raise InvalidParameter(f"from + size must be at most {MAX_DEPTH}", field="from")
-    price_min, price_max = _float(source, "price_min"), _float(source, "price_max")
-    if price_min is not None and price_max is not None and price_min > price_max:
-        raise InvalidParameter("price_min must not exceed price_max", field="price_min")
-    return SearchRequest(
-        q=q, size=size, offset=offset, mode=Mode(_choice(source, "mode", MODES)),
-        explain=_bool(source, "explain"), brands=_strings(source, "brand"),
-        categories=_strings(source, "category"), price_min=price_min, price_max=price_max,
-        sort=Sort(_choice(source, "sort", SORTS)), user_id=user_id,
-        history=tuple(history) if history is not None else None,
-    )
+    return params.request(history)

@@ -160,7 +160,7 @@ def test_six_thousand_cells_and_a_random_one_percent_equal_direct_searches(sampl
     from collections import Counter
 
     from indexer.sample.data import LEAVES
-    from search_api.brands import audits
+    from search_api.brands import audit_spec, audits
     from search_api.brands.answer import answer
     from search_api.personal.events import parse_history
 
@@ -175,9 +175,9 @@ def test_six_thousand_cells_and_a_random_one_percent_equal_direct_searches(sampl
         return tuple(parse_history([{"product_id": i, "action": "click"} for i in ids], now=datetime.now(UTC),
                                    settings=rt.settings))
 
-    personas = (audits.Persona("anonymous"), audits.Persona("pillows", history=history("抱枕")),
-                audits.Persona("audio", history=history("蓝牙耳机")))
-    spec = audits.AuditSpec(tuple((b, k) for b in brands for k in keywords), personas, top_k=50)
+    personas = (audit_spec.Persona("anonymous"), audit_spec.Persona("pillows", history=history("抱枕")),
+                audit_spec.Persona("audio", history=history("蓝牙耳机")))
+    spec = audit_spec.AuditSpec(tuple((b, k) for b in brands for k in keywords), personas, top_k=50)
     assert spec.cells == 6000
     run = audits.run(rt, audits.new_run(spec))
     assert run.status == "done" and len(run.cells) == 6000

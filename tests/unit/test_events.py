@@ -40,6 +40,33 @@ def test_invalid_event_names_index_and_field(bad, field):
     assert body["rejected"] == [{"index": 1, "field": field, "message": body["rejected"][0]["message"]}]
 
 
+@pytest.mark.parametrize(("bad", "field"), [
+    ({"dwell_ms": float("inf")}, "dwell_ms"), ({"dwell_ms": float("nan")}, "dwell_ms"), ({"dwell_ms": 1.5}, "dwell_ms"),
+    ({"dwell_ms": "1500"}, "dwell_ms"), ({"dwell_ms": True}, "dwell_ms"), ({"ts": float("inf")}, "ts"),
+    ({"ts": 1e300}, "ts"), ({"ts": True}, "ts"), ({"user_id": "u" * 129}, "user_id"), ({"action": None}, "action"),
+])
+def test_values_lax_coercion_or_overflow_would_let_through_are_refused(bad, field):
+    with pytest.raises(InvalidEvents) as caught:
+        parse_events([event(**bad)], now=NOW, settings=SETTINGS)
+    problem = caught.value.body()["error"]["rejected"][0]
+    assert problem["field"] == field and problem["message"].startswith(f"{field} ")
+
+
+def test_whole_numbers_and_padded_ids_are_accepted_as_before():
+    [stored] = parse_events([event(dwell_ms=1500.0, user_id=" u1 ", ts=NOW.timestamp() * 1000)], now=NOW,
+                            settings=SETTINGS)
+    assert (stored.dwell_ms, stored.user_id, stored.ts) == (1500, "u1", NOW)
+
+
+def test_a_full_batch_reports_every_bad_index():
+    settings = ApiSettings(events_batch_max=1000)
+    batch = [event(action="like") if i % 100 == 7 else event() for i in range(1000)]
+    with pytest.raises(InvalidEvents) as caught:
+        parse_events(batch, now=NOW, settings=settings)
+    assert [p["index"] for p in caught.value.body()["error"]["rejected"]] == list(range(7, 1000, 100))
+    assert len(parse_events([event()] * 1000, now=NOW, settings=settings)) == 1000
+
+
 def test_every_bad_event_is_reported():
     with pytest.raises(InvalidEvents) as caught:
         parse_events([event(action="x"), event(), "nope"], now=NOW, settings=SETTINGS)

@@ -31,3 +31,77 @@ def test_invalid_parameters_name_the_field(args, field):
         parse_search(args)
     assert info.value.field == field
     assert info.value.body()["error"]["code"] == "invalid_parameter"
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({"q": "x", "size": float("inf")}, "size"), ({"q": "x", "size": float("-inf")}, "size"),
+    ({"q": "x", "size": 1e400}, "size"), ({"q": "x", "from": float("inf")}, "from"),
+    ({"q": "x", "from": float("nan")}, "from"), ({"q": "x", "size": "Infinity"}, "size"),
+    ({"q": "x", "price_min": float("nan")}, "price_min"), ({"q": "x", "price_max": "inf"}, "price_max"),
+])
+def test_non_finite_numbers_are_invalid_parameters(args, field):
+    with pytest.raises(InvalidParameter) as info:
+        parse_search(args)
+    assert info.value.field == field and info.value.message.startswith(f"{field} must be")
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    ({"q": "x", "size": True}, "size"), ({"q": "x", "from": False}, "from"), ({"q": "x", "price_max": True}, "price_max"),
+    ({"q": "x", "size": 10.5}, "size"), ({"q": "x", "explain": 2}, "explain"), ({"q": "x", "category": [" "]}, "category"),
+    ({"q": "x", "brand": ["b"] * 51}, "brand"), ({"q": "x", "user_id": "u" * 129}, "user_id"),
+    ({"q": "x", "user_id": 7}, "user_id"), ({"q": "x", "mode": ["keyword", "semantic"]}, "mode"),
+])
+def test_json_types_that_lax_coercion_would_accept_are_refused(args, field):
+    with pytest.raises(InvalidParameter) as info:
+        parse_search(args)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("true", True), ("TRUE", True), ("1", True), ("yes", True), ("false", False), ("0", False), ("No", False),
+    (True, True), (False, False), (1, True), (0, False), ("", False), ([], False),
+])
+def test_booleans_in_query_strings_and_json(raw, expected):
+    assert parse_search({"q": "x", "explain": raw}).explain is expected
+
+
+def test_json_body_types_and_query_string_shapes_give_the_same_request():
+    from_query = parse_search({"q": "x", "size": "5", "from": "10", "brand": "a", "price_min": "1.5", "mode": "keyword",
+                               "sort": ["price_asc"], "user_id": " u1 ", "unknown": "ignored"})
+    from_json = parse_search({"q": "x", "size": 5.0, "from": 10, "brand": ["a"], "price_min": 1.5, "mode": "keyword",
+                              "sort": "price_asc", "user_id": "u1"})
+    assert from_query == from_json
+    assert (from_json.offset, from_json.brands, from_json.sort, from_json.user_id) == (10, ("a",), "price_asc", "u1")
+
+
+def test_messages_are_sentences_not_pydantic_dumps():
+    for args in ({"q": "x", "size": "abc"}, {"q": "x", "mode": "m"}, {"q": "x", "from": "990", "size": "20"},
+                 {"q": "x", "price_min": "5", "price_max": "1"}, {"q": "x", "size": ["1", "2"]}):
+        with pytest.raises(InvalidParameter) as info:
+            parse_search(args)
+        message = info.value.message
+        assert message.startswith(info.value.field) and "Input should" not in message and "pydantic" not in message
+    with pytest.raises(InvalidParameter, match=r"^from \+ size must be at most 1000$"):
+        parse_search({"q": "x", "from": "990", "size": "20"})
+
+
+def test_history_is_post_only_and_excludes_user_id():
+    with pytest.raises(InvalidParameter) as info:
+        parse_search({"q": "x", "history": "P1"})
+    assert info.value.field == "history"
+    with pytest.raises(InvalidParameter) as info:
+        parse_search({"q": "x", "user_id": "u", "history": []}, history=[])
+    assert info.value.field == "history"
+    assert parse_search({"q": "x", "history": []}, history=[]).history == ()
+
+
+def test_the_model_documents_the_contract():
+    from search_api.retrieval.params import SearchParams
+
+    schema = SearchParams.model_json_schema()
+    props = schema["properties"]
+    assert schema["required"] == ["q"] and "offset" not in props
+    assert (props["from"]["minimum"], props["from"]["maximum"], props["size"]["maximum"]) == (0, 1000, 100)
+    assert props["q"]["maxLength"] == 256 and props["brand"]["maxItems"] == 50
+    defs = {f"#/$defs/{name}": d for name, d in schema["$defs"].items()}
+    assert all(p.get("description") or defs[p["$ref"]]["description"] for p in props.values())
