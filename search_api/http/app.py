@@ -11,6 +11,7 @@ from indexer.index_format import IndexerError
 from search_api.core.errors import ApiError, Unavailable
 from search_api.core.settings import ApiSettings
 from search_api.http.audit_routes import bp as audits_bp
+from search_api.http.contract import bp as contract_bp
 from search_api.http.routes import bp
 from search_api.retrieval.runtime import Runtime
 
@@ -32,6 +33,7 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
     app.extensions[EXTENSION] = runtime or Runtime(settings or ApiSettings.from_env())
     app.register_blueprint(bp)
     app.register_blueprint(audits_bp)
+    app.register_blueprint(contract_bp)
 
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]

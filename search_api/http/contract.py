@@ -1,0 +1,164 @@
+"""The published contract: an OpenAPI 3.1 document generated from the pydantic models, and `/docs`.
+
+The route table below is the one place that says, for every route, which model validates its
+input and which describes its answer; pydantic writes every schema. `tests/api/test_contract.py`
+fails when a route of the app is missing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import models_json_schema
+
+from search_api.brands.audit_spec import AuditRequest
+from search_api.http import schemas
+from search_api.personal.events import ViewingEvent
+from search_api.retrieval.params import SearchParams
+
+bp = Blueprint("contract", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/docs/static")
+REF = "#/components/schemas/{model}"
+KEY = [{"ApiKey": []}]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One operation of the contract."""
+
+    method: str
+    path: str
+    summary: str
+    answers: dict[int, type[BaseModel] | str]
+    query: type[BaseModel] | None = None
+    body: type[BaseModel] | str | None = None
+    params: list[dict[str, Any]] = field(default_factory=list)
+    keyed: bool = False
+    tag: str = "search"
+
+
+def _path_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", "maxLength": 128}}
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("get", "/search", "Search with query-string parameters", {200: schemas.SearchAnswer, 400: "error",
+                                                                   503: "error"}, query=SearchParams),
+    Route("post", "/search", "Search with a JSON body (may carry an inline `history`)",
+          {200: schemas.SearchAnswer, 400: "error", 413: "error", 503: "error"}, body=SearchParams),
+    Route("post", "/events", "Store a batch of viewing events (207 when some were refused)",
+          {200: schemas.EventsAnswer, 207: schemas.EventsAnswer, 400: "error", 401: "error", 413: "error",
+           503: "error"}, body="events",
+          params=[{"name": "refresh", "in": "query", "required": False,
+                   "description": "Make the events searchable before answering.",
+                   "schema": {"enum": ["true", "false", "wait_for"]}}], keyed=True, tag="events"),
+    Route("get", "/users/{user_id}/profile", "A shopper's profile in readable form",
+          {200: schemas.ProfileAnswer, 400: "error", 401: "error", 503: "error"},
+          params=[_path_param("user_id", "The shopper.")], keyed=True, tag="events"),
+    Route("get", "/healthz", "Liveness and what is loaded", {200: schemas.Health}, tag="operations"),
+    Route("get", "/readyz", "Readiness: a live index and its vectors are loaded",
+          {200: schemas.Ready, 503: schemas.Ready}, tag="operations"),
+    Route("post", "/audits", "Start a brand-keyword ranking audit (runs in the background)",
+          {202: schemas.AuditStarted, 400: "error", 401: "error", 413: "error", 503: "error"},
+          body=AuditRequest, keyed=True, tag="audits"),
+    Route("get", "/audits", "The newest audit runs", {200: schemas.AuditList, 401: "error", 503: "error"},
+          keyed=True, tag="audits"),
+    Route("get", "/audits/compare", "Per-cell rank deltas between two runs",
+          {200: schemas.AuditComparison, 400: "error", 401: "error", 404: "error", 503: "error"},
+          params=[{"name": n, "in": "query", "required": True, "description": f"The {n} audit id.",
+                   "schema": {"type": "string", "maxLength": 128}} for n in ("base", "head")],
+          keyed=True, tag="audits"),
+    Route("get", "/audits/{run_id}", "A run as JSON, or its CSV export with a `.csv` suffix",
+          {200: schemas.AuditRun, 400: "error", 401: "error", 404: "error", 503: "error"},
+          params=[_path_param("run_id", "The audit id (append `.csv` for the CSV export).")],
+          keyed=True, tag="audits"),
+    Route("get", "/audits/{run_id}/report", "The HTML report of a run (`base` highlights deltas)",
+          {200: "html", 400: "error", 401: "error", 404: "error", 503: "error"},
+          params=[_path_param("run_id", "The audit id."),
+                  {"name": "base", "in": "query", "required": False, "description": "An earlier run to compare with.",
+                   "schema": {"type": "string", "maxLength": 128}}], keyed=True, tag="audits"),
+    Route("get", "/openapi.json", "This document", {200: "json"}, tag="operations"),
+    Route("get", "/docs", "The contract as a readable page", {200: "html"}, tag="operations"),
+)
+
+
+def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[dict[str, Any]]:
+    """A flat request model as query parameters (lists become repeated keys)."""
+    out = []
+    for name, prop in schema["properties"].items():
+        if name == "history":  # POST bodies only
+            continue
+        out.append({"name": name, "in": "query", "required": name in schema.get("required", []),
+                    "description": prop.get("description", ""),
+                    "schema": {k: v for k, v in prop.items() if k not in ("description", "title")},
+                    **({"explode": True} if "array" in str(prop) else {})})
+    return out
+
+
+def _answer(status: int, answer: type[BaseModel] | str) -> dict[str, Any]:
+    if answer == "error":
+        return {"description": "Error", "content": {"application/json": {"schema": {"$ref": REF.format(
+            model="ErrorBody")}}}}
+    if answer == "html":
+        return {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+    if answer == "json":
+        return {"description": "JSON document", "content": {"application/json": {"schema": {"type": "object"}}}}
+    assert isinstance(answer, type)
+    return {"description": answer.__doc__.splitlines()[0] if answer.__doc__ else str(status),
+            "content": {"application/json": {"schema": {"$ref": REF.format(model=answer.__name__)}}}}
+
+
+@cache
+def openapi() -> dict[str, Any]:
+    """The OpenAPI 3.1 document (built once per process)."""
+    models = {r.body for r in ROUTES if isinstance(r.body, type)} | {r.query for r in ROUTES if r.query}
+    models |= {a for r in ROUTES for a in r.answers.values() if isinstance(a, type)} | {schemas.ErrorBody}
+    _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+                                     ref_template=REF)
+    components = dict(defs.get("$defs", {}))
+    events_schema = TypeAdapter(list[ViewingEvent]).json_schema(ref_template=REF)
+    components.update(events_schema.pop("$defs", {}))
+    paths: dict[str, dict[str, Any]] = {}
+    for route in ROUTES:
+        op: dict[str, Any] = {"summary": route.summary, "tags": [route.tag],
+                              "operationId": f"{route.method}_{route.path.strip('/').replace('/', '_') or 'root'}",
+                              "parameters": list(route.params),
+                              "responses": {str(s): _answer(s, a) for s, a in route.answers.items()}}
+        if route.query is not None:
+            op["parameters"] += _query_parameters(route.query, components[route.query.__name__])
+        if route.body == "events":
+            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": events_schema}}}
+        elif isinstance(route.body, type):
+            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
+                "$ref": REF.format(model=route.body.__name__)}}}}
+        if route.keyed:
+            op["security"] = KEY
+        paths.setdefault(route.path, {})[route.method] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "storesearch", "version": "1",
+                 "description": "Hybrid keyword + semantic product search, personalised by viewing history. "
+                                "Every error answer is `{\"error\": {\"code\", \"message\", \"field\"}}`."},
+        "paths": paths,
+        "components": {"schemas": components,
+                       "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json():  # type: ignore[no-untyped-def]
+    """The contract as OpenAPI 3.1."""
+    return jsonify(openapi())
+
+
+@bp.get("/docs")
+def docs() -> Response:
+    """The contract as a page (server-rendered, no scripts, no CDN)."""
+    doc = openapi()
+    return Response(render_template("docs.html", doc=doc, schemas=doc["components"]["schemas"]),
+                    mimetype="text/html")
