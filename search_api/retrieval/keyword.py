@@ -14,7 +14,7 @@ from elasticsearch import Elasticsearch
 
 from indexer.index_format import analyzed, analyzed_cjk, cjk_chars, engine_errors
 from search_api.personal.personalize import boosted
-from search_api.retrieval.filters import filter_clauses, visible
+from search_api.retrieval.filters import filter_clauses, hidden_clause
 from search_api.retrieval.params import SearchRequest
 
 FIELD_BOOSTS = {
@@ -92,7 +92,7 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
         "docvalue_fields": ["id"],
         "track_total_hits": True,
         "query": boosted({"bool": {"should": should, "minimum_should_match": 1,
-                                   "filter": filter_clauses(req), "must_not": [visible()]}},
+                                   "filter": filter_clauses(req), "must_not": [hidden_clause()]}},
                          functions or [], max_boost),
     }
 
