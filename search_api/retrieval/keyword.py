@@ -7,7 +7,6 @@ query and a title (a title's 抱枕 can sit inside a longer word).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -15,6 +14,7 @@ from elasticsearch import Elasticsearch
 from indexer.index_format import analyzed, analyzed_cjk, cjk_chars, engine_errors
 from search_api.personal.personalize import boosted
 from search_api.retrieval.filters import filter_clauses, hidden_clause
+from search_api.retrieval.legs import LegResult
 from search_api.retrieval.params import SearchRequest
 
 FIELD_BOOSTS = {
@@ -36,15 +36,6 @@ heads, see `cjk_heads`)."""
 CJK_BOOST = 1.0
 
 NOMINAL_SUFFIXES = frozenset("子头儿")
-
-
-@dataclass(frozen=True)
-class LegResult:
-    """Ranked ids of one leg with their native scores."""
-
-    ids: list[str]
-    scores: list[float]
-    total: int = 0
 
 
 def cjk_heads(text: str) -> list[str]:
