@@ -25,6 +25,6 @@ def filter_clauses(req: SearchRequest) -> list[dict[str, Any]]:
     return clauses
 
 
-def visible() -> dict[str, Any]:
-    """Off-shelf and deleted products stay indexed but never surface."""
+def hidden_clause() -> dict[str, Any]:
+    """The clause matching off-shelf and deleted products: they stay indexed, every query's `must_not` drops them."""
     return {"terms": {"status": list(HIDDEN_STATUSES)}}

@@ -13,7 +13,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import engine_errors
-from search_api.retrieval.filters import filter_clauses, visible
+from search_api.retrieval.filters import filter_clauses, hidden_clause
 from search_api.retrieval.params import SearchRequest
 
 DISPLAY_FIELDS = ["title", "title_en", "brand", "category", "price", "sales", "rating", "image", "shop"]
@@ -33,7 +33,7 @@ def eligible(es: Elasticsearch, index: str, ids: list[str], req: SearchRequest) 
         response = es.search(
             index=index, size=len(ids), stored_fields="_none_", docvalue_fields=["id", *SORT_FIELDS],
             query={"bool": {"filter": [{"terms": {"id": ids}}, *filter_clauses(req)],
-                            "must_not": [visible()]}},
+                            "must_not": [hidden_clause()]}},
         )
     out: dict[str, dict[str, Any]] = {}
     for hit in response["hits"]["hits"]:

@@ -7,14 +7,14 @@ query and a title (a title's 抱枕 can sit inside a longer word).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import analyzed, analyzed_cjk, cjk_chars, engine_errors
 from search_api.personal.personalize import boosted
-from search_api.retrieval.filters import filter_clauses, visible
+from search_api.retrieval.filters import filter_clauses, hidden_clause
+from search_api.retrieval.legs import LegResult
 from search_api.retrieval.params import SearchRequest
 
 FIELD_BOOSTS = {
@@ -36,15 +36,6 @@ heads, see `cjk_heads`)."""
 CJK_BOOST = 1.0
 
 NOMINAL_SUFFIXES = frozenset("子头儿")
-
-
-@dataclass(frozen=True)
-class LegResult:
-    """Ranked ids of one leg with their native scores."""
-
-    ids: list[str]
-    scores: list[float]
-    total: int = 0
 
 
 def cjk_heads(text: str) -> list[str]:
@@ -92,7 +83,7 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
         "docvalue_fields": ["id"],
         "track_total_hits": True,
         "query": boosted({"bool": {"should": should, "minimum_should_match": 1,
-                                   "filter": filter_clauses(req), "must_not": [visible()]}},
+                                   "filter": filter_clauses(req), "must_not": [hidden_clause()]}},
                          functions or [], max_boost),
     }
 

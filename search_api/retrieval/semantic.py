@@ -8,10 +8,10 @@ import numpy as np
 
 from indexer.index_format import Embedder, VectorIndex, detect_language
 from search_api.personal.personalize import profile_ranking, rerank_neighbours
-from search_api.retrieval.keyword import LegResult
+from search_api.retrieval.legs import LegResult, LegState, LegStatus
 
 
-def encode(embedder: Embedder, q: str) -> tuple[np.ndarray | None, str]:
+def encode(embedder: Embedder, q: str) -> tuple[np.ndarray | None, LegStatus]:
     """The query's vector, or None with the reason the leg is skipped.
 
     A query in a language the model cannot read is skipped rather than encoded: the English
@@ -19,12 +19,12 @@ def encode(embedder: Embedder, q: str) -> tuple[np.ndarray | None, str]:
     """
     readable = embedder.readable(q)
     if not readable:
-        return None, f"skipped: model does not cover {detect_language(q)}"
-    return embedder.embed_query(readable), "ok"
+        return None, LegStatus.skip(f"model does not cover {detect_language(q)}")
+    return embedder.embed_query(readable), LegStatus(LegState.OK)
 
 
 def search(vectors: VectorIndex, query: np.ndarray, *, size: int, profile: np.ndarray | None = None,
-           alpha: float = 0.0, gate_depth: int = 0, gate_ratio: float = 0.0) -> tuple[LegResult, str]:
+           alpha: float = 0.0, gate_depth: int = 0, gate_ratio: float = 0.0) -> tuple[LegResult, LegStatus]:
     """Top `size` products by cosine to the encoded query, and the leg's status.
 
     With a `profile`, the query's top `gate_depth` neighbours that pass the relevance gate are
@@ -32,11 +32,11 @@ def search(vectors: VectorIndex, query: np.ndarray, *, size: int, profile: np.nd
     """
     if profile is None or alpha <= 0:
         hits = vectors.search(query, size)
-        return LegResult([h[0] for h in hits], [h[1] for h in hits], len(hits)), "ok"
+        return LegResult([h[0] for h in hits], [h[1] for h in hits], len(hits)), LegStatus(LegState.OK)
     hits = vectors.search(query, max(size, gate_depth))
     ids, matrix = vectors_of(vectors, [h[0] for h in hits])
     ranked, scores = rerank_neighbours(ids, matrix, query, profile, alpha=alpha, ratio=gate_ratio, size=size)
-    return LegResult(ranked, scores, len(ranked)), "ok (personalised)"
+    return LegResult(ranked, scores, len(ranked)), LegStatus(LegState.PERSONALISED)
 
 
 def profile_leg(vectors: VectorIndex, candidates: Sequence[str], profile: np.ndarray, *,
@@ -50,3 +50,11 @@ def profile_leg(vectors: VectorIndex, candidates: Sequence[str], profile: np.nda
 def vectors_of(vectors: VectorIndex, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
     """The ids that have a vector in the replica, and those vectors as rows."""
     return vectors.vectors(list(ids))
+
+
+def affinity(vectors: VectorIndex | None, ids: Sequence[str], profile: np.ndarray) -> dict[str, float]:
+    """cos(profile, item) for the candidates that have vectors (none without a replica)."""
+    if vectors is None or not ids:
+        return {}
+    found, matrix = vectors_of(vectors, ids)
+    return dict(zip(found, (matrix @ profile).tolist(), strict=True)) if found else {}

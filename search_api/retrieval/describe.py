@@ -1,0 +1,92 @@
+"""The search answer's JSON (see API.md): result items, their `explain`, and `meta`.
+
+This is the one place typed pipeline values (leg statuses, modes) become the contract's shapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from indexer.index_format import Settings
+from search_api.personal.personalize import keyword_factor
+from search_api.personal.profile import Profile
+from search_api.retrieval.legs import LegResult, LegStatus, Retrieved
+from search_api.retrieval.paging import Page
+from search_api.retrieval.params import Mode, SearchRequest
+
+Ranks = dict[str, dict[str, tuple[int, float]]]
+"""Leg name → id → (1-based rank, native score) in that leg."""
+
+
+def render_legs(statuses: Mapping[str, LegStatus]) -> dict[str, str]:
+    """`meta.legs`: each leg's status as the answer spells it, in the given order."""
+    return {name: status.render() for name, status in statuses.items()}
+
+
+def leg_ranks(results: Mapping[str, LegResult]) -> Ranks:
+    """Where each leg ranked each of its ids (for `explain`)."""
+    return {name: {doc_id: (i + 1, leg.scores[i]) for i, doc_id in enumerate(leg.ids)}
+            for name, leg in results.items()}
+
+
+def explain_personal(item: Mapping[str, Any], profile: Profile, cos: float | None,
+                     settings: Settings) -> dict[str, Any]:
+    """Each personal boost one result received."""
+    category = item.get("category") or [None]
+    factor, reasons = keyword_factor(item.get("brand"), category[-1], profile, settings)
+    out: dict[str, Any] = {"keyword_factor": round(factor, 4), "reasons": reasons}
+    if cos is not None:
+        out["profile_cos"] = round(cos, 4)
+        out["tiebreak"] = round(settings.personal_tiebreak * cos, 8)
+    return out
+
+
+def explain(doc_id: str, item: Mapping[str, Any], ranks: Ranks, personal: Profile | None,
+            affinity: Mapping[str, float], settings: Settings) -> dict[str, Any]:
+    """One result's rank and score in every leg (None where a leg missed it), and its personal boosts."""
+    out: dict[str, Any] = {name: ({"rank": r[doc_id][0], "score": round(r[doc_id][1], 6)} if doc_id in r else None)
+                           for name, r in ranks.items()}
+    if personal is not None:
+        out["personal"] = explain_personal(item, personal, affinity.get(doc_id), settings)
+    return out
+
+
+def result_items(req: SearchRequest, page: Page, scores: Mapping[str, float], retrieved: Retrieved,
+                 affinity: Mapping[str, float], settings: Settings) -> list[dict[str, Any]]:
+    """The page's products with id and fused score (and `explain` when asked for)."""
+    ranks = leg_ranks(retrieved.results) if req.explain else {}
+    items = []
+    for doc_id in page.ids:
+        if doc_id not in page.docs:  # deleted between the legs and the fetch
+            continue
+        item = dict(page.docs[doc_id])
+        item["id"] = doc_id
+        item["score"] = round(scores[doc_id], 6)
+        if req.explain:
+            item["explain"] = explain(doc_id, item, ranks, retrieved.personal, affinity, settings)
+        items.append(item)
+    return items
+
+
+def total(req: SearchRequest, retrieved: Retrieved, page: Page) -> int:
+    """`meta.total`: the keyword leg's hit count, at least the fused candidates in hybrid mode."""
+    keyword = retrieved.results.get("keyword")
+    hits = keyword.total if keyword is not None else len(page.ordered)
+    return max(hits, len(page.ordered)) if req.mode == Mode.HYBRID else hits
+
+
+def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_ms: float) -> dict[str, Any]:
+    """The answer's `meta`: what answered, how, and whether anything failed."""
+    profile = retrieved.profile
+    return {
+        "total": total(req, retrieved, page),
+        "took_ms": took_ms,
+        "index_version": index,
+        "mode": req.mode,
+        "legs": render_legs(retrieved.statuses),
+        "personalised": retrieved.personal is not None,
+        **({"profile": {"source": "history" if req.history is not None else "user",
+                        **(profile.describe() if profile else {})}} if retrieved.profile_asked else {}),
+        "degraded": bool(retrieved.failed),
+    }

@@ -1,0 +1,169 @@
+"""Where and in which order the legs of one search run.
+
+The keyword leg waits on Elasticsearch in a pool thread while the request thread encodes the
+query and searches FAISS, so a hybrid query costs about max(keyword, encode + ANN), not the sum.
+A profile is built first on that same pool thread (the keyword boosts need it), so its reads
+overlap the encoding too; the semantic leg takes it once the query vector is ready.
+Both legs read the same concrete index version (the one the vector replica loaded), so their ids
+always agree even while an alias swap is in progress.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from concurrent.futures import Future
+
+import numpy as np
+
+from indexer.index_format import IndexerError, VectorIndex
+from search_api.personal.personalize import keyword_functions
+from search_api.personal.profile import Profile
+from search_api.retrieval import keyword, semantic
+from search_api.retrieval.legs import LegResult, LegState, LegStatus, Retrieved, in_leg_order, usable
+from search_api.retrieval.params import Mode, SearchRequest
+from search_api.retrieval.replica import Loaded
+from search_api.retrieval.runtime import Runtime
+
+ProfileBox = Future[tuple[Profile | None, LegStatus | None]]
+"""The profile and its `personal` status, handed from the pool thread to the request thread."""
+
+KEYWORD_MODES = (Mode.HYBRID, Mode.KEYWORD)
+SEMANTIC_MODES = (Mode.HYBRID, Mode.SEMANTIC)
+
+
+def wants_profile(req: SearchRequest) -> bool:
+    """Whether the request asks for personalisation (inline history, even empty, or a user id)."""
+    return req.history is not None or bool(req.user_id)
+
+
+def build_profile(rt: Runtime, req: SearchRequest) -> tuple[Profile | None, LegStatus | None]:
+    """The request's profile and the `personal` leg status (None, None: not asked for)."""
+    if not wants_profile(req):
+        return None, None
+    try:
+        if req.history is not None:
+            profile = rt.profiles.from_history(req.history)
+        else:
+            profile = rt.profiles.for_user(req.user_id or "")
+    except IndexerError as exc:  # personalisation is a bonus: search on without it
+        return None, LegStatus.failure(str(exc))
+    return profile, LegStatus(LegState.OK if not profile.empty else LegState.NO_HISTORY)
+
+
+def keyword_depth(rt: Runtime, req: SearchRequest, personal: Profile | None) -> int:
+    """Candidates the keyword leg fetches: enough for the page, and for the profile leg's gate."""
+    settings = rt.settings
+    size = max(settings.keyword_candidates, req.offset + req.size)
+    if personal is not None and personal.vector is not None and req.mode == Mode.HYBRID \
+            and not rt.embedder.readable(req.q):
+        size = max(size, settings.personal_gate_depth)  # the profile leg picks from these
+    return size
+
+
+def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_box: ProfileBox) -> LegResult | None:
+    """Build the profile (if asked for), hand it over, then run the keyword leg boosted by it.
+
+    One pool thread does both in order, so the profile's Elasticsearch read overlaps the request
+    thread's query encoding instead of delaying it. None: the mode has no keyword leg.
+    """
+    if not profile_box.done():
+        try:
+            profile_box.set_result(build_profile(rt, req))
+        except BaseException as exc:
+            profile_box.set_exception(exc)
+            raise
+    if req.mode not in KEYWORD_MODES:
+        return None
+    personal = usable(profile_box.result()[0])
+    functions = keyword_functions(personal, rt.settings) if personal is not None else None
+    return keyword.search(rt.es, index, req, size=keyword_depth(rt, req, personal), functions=functions,
+                          max_boost=rt.settings.personal_max_boost)
+
+
+def encode_query(rt: Runtime, req: SearchRequest, live: Loaded) -> tuple[np.ndarray | None, LegStatus | None]:
+    """The query vector for the semantic leg, with the leg's status so far (None: no semantic leg)."""
+    if req.mode not in SEMANTIC_MODES:
+        return None, None
+    if live.vectors is None:
+        return None, LegStatus.failure(str(live.error))
+    try:
+        return semantic.encode(rt.embedder, req.q)
+    except Exception as exc:  # a broken model must not take keyword search down
+        return None, LegStatus.failure(type(exc).__name__)
+
+
+def semantic_leg(rt: Runtime, req: SearchRequest, vectors: VectorIndex, query_vector: np.ndarray,
+                 taste: np.ndarray | None) -> tuple[LegResult | None, LegStatus]:
+    """The semantic leg on the replica, bent by the shopper's taste vector when there is one."""
+    settings = rt.settings
+    try:
+        return semantic.search(vectors, query_vector, size=max(settings.semantic_candidates, req.offset + req.size),
+                               profile=taste, alpha=settings.personal_alpha, gate_depth=settings.personal_gate_depth,
+                               gate_ratio=settings.personal_gate_ratio)
+    except Exception as exc:  # a broken replica must not take keyword search down
+        return None, LegStatus.failure(type(exc).__name__)
+
+
+def keyword_outcome(future: Future[LegResult | None],
+                    personal: Profile | None) -> tuple[LegResult | None, LegStatus | None]:
+    """The keyword leg's result and status, once the pool thread is done (None, None: no leg)."""
+    try:
+        leg = future.result()
+    except IndexerError as exc:
+        return None, LegStatus.failure(str(exc))
+    if leg is None:  # the pool thread only built the profile (semantic mode)
+        return None, None
+    return leg, LegStatus(LegState.OK if personal is None else LegState.PERSONALISED)
+
+
+def profile_leg(rt: Runtime, req: SearchRequest, live: Loaded, taste: np.ndarray | None,
+                statuses: Mapping[str, LegStatus], results: Mapping[str, LegResult]) -> LegResult | None:
+    """The "items like yours" leg over the keyword leg's candidates, or None when it does not apply.
+
+    It stands in for a hybrid search's semantic leg when the model cannot read the query (skipped)
+    but the shopper's taste vector can still say which matches look like what they viewed.
+    """
+    semantic_status = statuses.get("semantic")
+    if (taste is None or live.vectors is None or req.mode != Mode.HYBRID or "semantic" in results
+            or semantic_status is None or not semantic_status.skipped or "keyword" not in results):
+        return None
+    return semantic.profile_leg(live.vectors, results["keyword"].ids, taste,
+                                gate_ratio=rt.settings.personal_gate_ratio)
+
+
+def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
+    """Run the legs the request's mode asks for, concurrently as the module docstring says.
+
+    Engine errors become `failed` statuses; anything else the pool thread raised is re-raised.
+
+    """
+    profile_box: ProfileBox = Future()
+    if not wants_profile(req):
+        profile_box.set_result((None, None))
+    future = None
+    if wants_profile(req) or req.mode in KEYWORD_MODES:
+        future = rt.pool.submit(personal_then_keyword, rt, req, live.index, profile_box)
+    statuses: dict[str, LegStatus] = {}
+    results: dict[str, LegResult] = {}  # insertion order semantic, keyword, profile: fusion's tie order
+    query_vector, encoded = encode_query(rt, req, live)  # while the pool thread works
+    profile, personal_status = profile_box.result()
+    personal = usable(profile)
+    taste = personal.vector if personal is not None else None
+    if personal_status is not None:
+        statuses["personal"] = personal_status
+    if encoded is not None:
+        statuses["semantic"] = encoded
+    if query_vector is not None and live.vectors is not None:
+        leg, statuses["semantic"] = semantic_leg(rt, req, live.vectors, query_vector, taste)
+        if leg is not None:
+            results["semantic"] = leg
+    if future is not None:
+        leg, status = keyword_outcome(future, personal)
+        if status is not None:
+            statuses["keyword"] = status
+        if leg is not None:
+            results["keyword"] = leg
+    leg = profile_leg(rt, req, live, taste, statuses, results)
+    if leg is not None:
+        results["profile"], statuses["profile"] = leg, LegStatus(LegState.OK)
+    return Retrieved(in_leg_order(statuses), results, profile)
