@@ -12,11 +12,12 @@ from indexer.index_format import IndexerError, ping
 from search_api.brands.answer import answer
 from search_api.core.errors import InvalidParameter
 from search_api.http import path_ids
-from search_api.http.auth import require_key
+from search_api.http.auth import has_key, require_key
 from search_api.http.json_body import parse_json
+from search_api.http.redact import public_answer
 from search_api.personal.events import parse_history
 from search_api.personal.ingest import ingest
-from search_api.retrieval.params import parse_search
+from search_api.retrieval.params import SearchRequest, parse_search
 from search_api.retrieval.runtime import Runtime
 
 bp = Blueprint("search", __name__)
@@ -35,7 +36,9 @@ def _query_args() -> dict[str, Any]:
 @bp.get("/search")
 def search_get():  # type: ignore[no-untyped-def]
     """Search with query-string parameters."""
-    return jsonify(answer(runtime(), parse_search(_query_args())))
+    rt = runtime()
+    req = parse_search(_query_args())
+    return jsonify(public_answer(answer(rt, req), show_profile=_may_see_profile(rt, req)))
 
 
 @bp.post("/search")
@@ -48,7 +51,13 @@ def search_post():  # type: ignore[no-untyped-def]
     history = None
     if body.get("history") is not None:
         history = parse_history(body["history"], now=datetime.now(UTC), settings=rt.settings)
-    return jsonify(answer(rt, parse_search(body, history=history)))
+    req = parse_search(body, history=history)
+    return jsonify(public_answer(answer(rt, req), show_profile=_may_see_profile(rt, req)))
+
+
+def _may_see_profile(rt: Runtime, req: SearchRequest) -> bool:
+    """A stored shopper's profile is for key holders; an inline history is the caller's own."""
+    return not req.user_id or has_key(rt.settings.api_key, request.headers)
 
 
 REFRESH_CHOICES = {"": False, "false": False, "true": True, "wait_for": "wait_for"}
