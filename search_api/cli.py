@@ -43,9 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"search-api: error: {exc}", file=sys.stderr)
         return USAGE
-    from waitress import serve as waitress_serve
-
     from search_api.http.app import create_app
+    from search_api.http.server import make_server
     from search_api.retrieval.runtime import Runtime
 
     rt = Runtime(settings)
@@ -58,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     app = create_app(settings, runtime=rt)
     host, port = args.host or settings.api_host, args.port or settings.api_port
     logging.info("serving on http://%s:%d", host, port)
-    waitress_serve(app, host=host, port=port, threads=args.threads, ident="storesearch")
+    make_server(app, host=host, port=port, threads=args.threads).run()
     return 0
 
 

@@ -3,12 +3,15 @@
 The page has a section per brand: a bar chart of share of shelf per keyword and persona (the
 best rank written on each bar) and a table; with a base run, every cell shows its deltas, green
 where the brand moved up and red where it fell. No scripts or external assets: the file works
-offline and can be mailed.
+offline and can be mailed, and the HTTP route serves it under a policy that allows its one
+stylesheet (`STYLE_HASH`) and nothing else.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 from collections.abc import Mapping
 from html import escape
@@ -17,16 +20,34 @@ from typing import Any
 CSV_COLUMNS = ["brand", "keyword", "persona", "zone_shown", "zone_brand", "zone_won", "best_rank", "top10", "topk",
                "share", "ranks", "ids", "results", "index_version", "time"]
 PALETTE = ["#2563eb", "#d97706", "#059669", "#7c3aed", "#dc2626", "#0891b2"]
+STYLE = ("body{font:14px system-ui,sans-serif;margin:24px;color:#111}h2{margin-top:32px}"
+         "table{border-collapse:collapse;margin-top:8px}td,th{border-bottom:1px solid #ddd;padding:4px 10px;"
+         "text-align:left}th{background:#f3f4f6}.up{color:#047857;font-weight:600}.down{color:#b91c1c;"
+         "font-weight:600}.chart text{font-size:12px}.chart .small{font-size:11px;fill:#374151}")
+STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+"""The page's only inline stylesheet, as a Content-Security-Policy source (the page needs nothing else)."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Spreadsheets run a cell starting with these as a formula (OWASP's CSV injection list)."""
 
 
 def to_csv(run: Mapping[str, Any]) -> str:
-    """One row a cell; lists are space-separated."""
+    """One row a cell; lists are space-separated; text that a spreadsheet would run stays text.
+
+    Text cells are quoted too: a spreadsheet that splits on `;` would otherwise start a new cell,
+    possibly a formula, inside a keyword such as `x;=1+1`.
+    """
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
+    csv.writer(out).writerow(CSV_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", quoting=csv.QUOTE_NONNUMERIC)
     for cell in run["cells"]:
-        writer.writerow({**cell, "ranks": " ".join(map(str, cell["ranks"])), "ids": " ".join(cell["ids"])})
+        row = {**cell, "ranks": " ".join(map(str, cell["ranks"])), "ids": " ".join(cell["ids"])}
+        writer.writerow({name: _inert(value) for name, value in row.items()})
     return out.getvalue()
+
+
+def _inert(value: Any) -> Any:
+    """A keyword like `=HYPERLINK("http://evil.example","x")` is shown, not run: `'` in front (OWASP)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def _delta(value: int | float | None, better_when_lower: bool, fmt: str = "{:+d}") -> str:
@@ -108,9 +129,5 @@ def to_html(run: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> st
             "<table><thead><tr><th>keyword</th><th>persona</th><th>brand zone</th><th>best rank</th>"
             f"<th>in top 10</th><th>in top {run['top_k']}</th><th>share of shelf</th></tr></thead><tbody>"
             + "".join(rows) + "</tbody></table></section>")
-    style = ("body{font:14px system-ui,sans-serif;margin:24px;color:#111}h2{margin-top:32px}"
-             "table{border-collapse:collapse;margin-top:8px}td,th{border-bottom:1px solid #ddd;padding:4px 10px;"
-             "text-align:left}th{background:#f3f4f6}.up{color:#047857;font-weight:600}.down{color:#b91c1c;"
-             "font-weight:600}.chart text{font-size:12px}.chart .small{font-size:11px;fill:#374151}")
     return (f'<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>{title}</title>'
-            f"<style>{style}</style></head><body>{''.join(head)}{''.join(sections)}</body></html>")
+            f"<style>{STYLE}</style></head><body>{''.join(head)}{''.join(sections)}</body></html>")

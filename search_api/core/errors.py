@@ -2,13 +2,16 @@
 
     ApiError                 every error answered as JSON {"error": {code, message, field}}
     ├── InvalidParameter     400: a request field is missing or out of range (names the field)
-    │   └── InvalidEvents    400: events of a batch failed validation (each with its index and field)
+    │   ├── InvalidEvents    400: events of a batch failed validation (each with its index and field)
+    │   └── InvalidJson      400: a body beyond the parser's limits (too deep, non-finite numbers)
     ├── Unauthorized         401: a protected endpoint without the right API key
     ├── NotFound             404
     └── Unavailable          503: nothing could answer (all legs failed, no index yet)
 
 Foreign errors (Elasticsearch, FAISS) are translated where they happen; anything else becomes a
-500 `internal_error` without a stack trace.
+500 `internal_error` without a stack trace. A 4xx message describes the client's own request and
+is answered as is; a 5xx one may carry what Elasticsearch said (index names, its parser's words),
+so clients get the class's generic `public_message` and the detail goes to the log.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ class ApiError(Exception):
 
     status = 500
     code = "internal_error"
+    public_message: str | None = None
+    """What clients read instead of the message (None: the message itself)."""
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
                  extra: dict[str, Any] | None = None) -> None:
@@ -33,7 +38,7 @@ class ApiError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The JSON body of the response."""
-        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        error: dict[str, Any] = {"code": self.code, "message": self.public_message or self.message}
         if self.field:
             error["field"] = self.field
         error.update(self.extra)
@@ -59,6 +64,15 @@ class InvalidEvents(InvalidParameter):
                          field=first["field"], extra={"index": first["index"], "rejected": problems})
 
 
+class InvalidJson(InvalidParameter):
+    """A body that is JSON but beyond what the API parses: nested too deep, or a non-finite number."""
+
+    code = "invalid_json"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="body")
+
+
 class Unauthorized(ApiError):
     """Missing or wrong API key."""
 
@@ -78,3 +92,4 @@ class Unavailable(ApiError):
 
     status = 503
     code = "unavailable"
+    public_message = "the service is temporarily unavailable; try again later"

@@ -7,11 +7,15 @@ weights are no business of the indexer, so they live here; `ApiSettings` is stil
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
 from indexer.index_format import DEFAULT_ACTION_WEIGHTS, Settings, name_part
+
+ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
+"""A serialised browser origin: scheme, host (or bracketed IPv6) and an optional port."""
 
 
 class ApiSettings(Settings):
@@ -39,6 +43,8 @@ class ApiSettings(Settings):
         "personal_gate_ratio": "STORESEARCH_PERSONAL_GATE_RATIO",
         "personal_profile_weight": "STORESEARCH_PERSONAL_PROFILE_WEIGHT",
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
+        "cors_origins": "STORESEARCH_CORS_ORIGINS", "max_body_bytes": "STORESEARCH_MAX_BODY_BYTES",
+        "max_json_depth": "STORESEARCH_MAX_JSON_DEPTH",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -99,6 +105,13 @@ class ApiSettings(Settings):
     # Added to the fused score × cos(profile, item): below the RRF gap between adjacent ranks
     # (1/61 - 1/62 ≈ 2.6e-4), so it only orders near-ties.
     personal_tiebreak: float = Field(1e-5, ge=0.0, le=1.0)
+    # --- HTTP hardening (search_api/http/)
+    # Browser origins allowed to call the API cross-origin (`https://shop.example`); none by default.
+    cors_origins: tuple[str, ...] = ()
+    # A full events batch (1,000 events of ~200 bytes) is ~0.2 MB; anything near 8 MB is abuse.
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
+    # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
+    max_json_depth: int = Field(32, ge=2, le=512)
 
     @field_validator("events_prefix")
     @classmethod
@@ -124,6 +137,18 @@ class ApiSettings(Settings):
             if not 0 <= weights[name] <= 1000:
                 raise ValueError(f"{name} must be between 0 and 1000")
         return tuple(weights.items())
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _cors_origins(cls, value: Any) -> Any:
+        """`https://a.example, http://localhost:3000`: exact origins, no wildcard, no path."""
+        if isinstance(value, str):
+            value = value.split(",")
+        origins = tuple(str(x).strip().lower() for x in value if str(x).strip())
+        for origin in origins:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError("each must be an origin like https://shop.example[:port] (no wildcard, no path)")
+        return origins
 
     @property
     def events_alias(self) -> str:

@@ -11,7 +11,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from search_api.brands import audit_report, audit_runs, audit_store, audits
 from search_api.core.errors import InvalidParameter
+from search_api.http import path_ids
 from search_api.http.auth import require_key
+from search_api.http.headers import html_csp
 from search_api.retrieval.runtime import Runtime
 
 bp = Blueprint("audits", __name__)
@@ -49,6 +51,7 @@ def audits_compare():  # type: ignore[no-untyped-def]
     for name, value in ids.items():
         if not value:
             raise InvalidParameter(f"{name} (an audit id) is required", field=name)
+        path_ids.audit_id(value, name)
     base, head = audit_runs.load(rt, ids["base"]), audit_runs.load(rt, ids["head"])
     return jsonify({"base": ids["base"], "head": ids["head"], "cells": audits.compare(base, head)})
 
@@ -58,17 +61,20 @@ def audits_get(run_id: str):  # type: ignore[no-untyped-def]
     """A run (JSON export), or its CSV with a `.csv` suffix."""
     rt = _rt()
     if run_id.endswith(".csv"):
-        run = audit_runs.load(rt, run_id.removesuffix(".csv"))
+        run = audit_runs.load(rt, path_ids.audit_id(run_id.removesuffix(".csv")))
         return Response(audit_report.to_csv(run), mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{run["id"]}.csv"'})
-    return jsonify(audit_runs.load(rt, run_id))
+    return jsonify(audit_runs.load(rt, path_ids.audit_id(run_id)))
 
 
 @bp.get("/audits/<run_id>/report")
 def audits_report(run_id: str):  # type: ignore[no-untyped-def]
     """The HTML report; `?base=<id>` highlights the deltas against an earlier run."""
     rt = _rt()
+    run_id, base_id = path_ids.audit_id(run_id), request.args.get("base", "").strip()
+    if base_id:
+        path_ids.audit_id(base_id, "base")
     run = audit_runs.load(rt, run_id)
-    base_id = request.args.get("base", "").strip()
     base = audit_runs.load(rt, base_id) if base_id else None
-    return Response(audit_report.to_html(run, base), mimetype="text/html")
+    return Response(audit_report.to_html(run, base), mimetype="text/html",
+                    headers={"Content-Security-Policy": html_csp([audit_report.STYLE_HASH])})

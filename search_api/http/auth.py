@@ -1,4 +1,4 @@
-"""API keys for the write and per-user endpoints; search stays public.
+"""API keys for the write and per-user endpoints; search stays public (without a shopper's profile).
 
 A key is read from `X-API-Key` or `Authorization: Bearer <key>` and compared in constant time.
 With no `STORESEARCH_API_KEY` configured the protected endpoints refuse everyone: an unset
@@ -20,6 +20,14 @@ def presented_key(headers: Mapping[str, str]) -> str | None:
         return key.strip()
     scheme, _, token = (headers.get("Authorization") or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def has_key(configured: str | None, headers: Mapping[str, str]) -> bool:
+    """Whether the request carries the configured key (public endpoints show it more)."""
+    key = presented_key(headers)
+    if not configured or key is None:
+        return False
+    return hmac.compare_digest(key.encode(), configured.encode())
 
 
 def require_key(configured: str | None, headers: Mapping[str, str]) -> None:

@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from flask import Blueprint, current_app, jsonify, request
 
 from indexer.index_format import IndexerError, ping
 from search_api.brands.answer import answer
 from search_api.core.errors import InvalidParameter
-from search_api.http.auth import require_key
+from search_api.http import path_ids
+from search_api.http.auth import has_key, require_key
+from search_api.http.json_body import parse_json
+from search_api.http.redact import public_answer
 from search_api.personal.events import parse_history
 from search_api.personal.ingest import ingest
-from search_api.retrieval.params import parse_search
+from search_api.retrieval.params import SearchRequest, parse_search
 from search_api.retrieval.runtime import Runtime
 
 bp = Blueprint("search", __name__)
+log = logging.getLogger(__name__)
 
 
 def runtime() -> Runtime:
@@ -32,7 +36,9 @@ def _query_args() -> dict[str, Any]:
 @bp.get("/search")
 def search_get():  # type: ignore[no-untyped-def]
     """Search with query-string parameters."""
-    return jsonify(answer(runtime(), parse_search(_query_args())))
+    rt = runtime()
+    req = parse_search(_query_args())
+    return jsonify(public_answer(answer(rt, req), show_profile=_may_see_profile(rt, req)))
 
 
 @bp.post("/search")
@@ -45,7 +51,13 @@ def search_post():  # type: ignore[no-untyped-def]
     history = None
     if body.get("history") is not None:
         history = parse_history(body["history"], now=datetime.now(UTC), settings=rt.settings)
-    return jsonify(answer(rt, parse_search(body, history=history)))
+    req = parse_search(body, history=history)
+    return jsonify(public_answer(answer(rt, req), show_profile=_may_see_profile(rt, req)))
+
+
+def _may_see_profile(rt: Runtime, req: SearchRequest) -> bool:
+    """A stored shopper's profile is for key holders; an inline history is the caller's own."""
+    return not req.user_id or has_key(rt.settings.api_key, request.headers)
 
 
 REFRESH_CHOICES = {"": False, "false": False, "true": True, "wait_for": "wait_for"}
@@ -57,8 +69,8 @@ def events_post():  # type: ignore[no-untyped-def]
     rt = runtime()
     require_key(rt.settings.api_key, request.headers)
     try:
-        body = orjson.loads(request.get_data(cache=False))
-    except orjson.JSONDecodeError:
+        body = parse_json(request.get_data(cache=False), max_depth=rt.settings.max_json_depth)
+    except ValueError:
         raise InvalidParameter("body must be a JSON array of events", field="body") from None
     refresh = request.args.get("refresh", "").lower()
     if refresh not in REFRESH_CHOICES:
@@ -72,7 +84,7 @@ def profile_get(user_id: str):  # type: ignore[no-untyped-def]
     """A shopper's profile in readable form (API key)."""
     rt = runtime()
     require_key(rt.settings.api_key, request.headers)
-    profile = rt.profiles.for_user(user_id)
+    profile = rt.profiles.for_user(path_ids.user_id(user_id))
     s = rt.settings
     return jsonify({"user_id": user_id, **profile.describe(), "window_days": s.profile_window_days,
                     "max_events": s.profile_events, "half_life_hours": s.profile_half_life_hours})
@@ -88,10 +100,13 @@ def healthz():  # type: ignore[no-untyped-def]
         health["elasticsearch"] = ping(rt.es)
         live = rt.replica.current()
     except IndexerError as exc:
-        health.update(status="degraded", elasticsearch=f"unreachable: {exc}")
+        log.warning("healthz: %s", exc)
+        health.update(status="degraded", elasticsearch="unreachable")
         return jsonify(health), 200
     health["index_version"] = live.index if live else None
     health["replica"] = rt.replica.status()
+    if health["replica"].get("sync_error"):  # Elasticsearch's words; the replica logged them
+        health["replica"]["sync_error"] = "failed (see the server log)"
     if live is None or live.vectors is None:
         health["status"] = "degraded"
         health["problem"] = live.error if live else "no live index; run `indexer build`"
@@ -104,7 +119,8 @@ def readyz():  # type: ignore[no-untyped-def]
     try:
         live = runtime().replica.current()
     except IndexerError as exc:
-        return jsonify({"ready": False, "reason": str(exc)}), 503
+        log.warning("readyz: %s", exc)
+        return jsonify({"ready": False, "reason": "Elasticsearch unavailable"}), 503
     if live is None or live.vectors is None:
         return jsonify({"ready": False, "reason": "no live index or vectors"}), 503
     return jsonify({"ready": True, "index_version": live.index}), 200

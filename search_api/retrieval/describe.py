@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from indexer.index_format import Settings
+from search_api.core.settings import ApiSettings
 from search_api.personal.personalize import keyword_factor
 from search_api.personal.profile import Profile
 from search_api.retrieval.legs import LegResult, LegStatus, Retrieved
@@ -31,7 +31,7 @@ def leg_ranks(results: Mapping[str, LegResult]) -> Ranks:
 
 
 def explain_personal(item: Mapping[str, Any], profile: Profile, cos: float | None,
-                     settings: Settings) -> dict[str, Any]:
+                     settings: ApiSettings) -> dict[str, Any]:
     """Each personal boost one result received."""
     category = item.get("category") or [None]
     factor, reasons = keyword_factor(item.get("brand"), category[-1], profile, settings)
@@ -43,7 +43,7 @@ def explain_personal(item: Mapping[str, Any], profile: Profile, cos: float | Non
 
 
 def explain(doc_id: str, item: Mapping[str, Any], ranks: Ranks, personal: Profile | None,
-            affinity: Mapping[str, float], settings: Settings) -> dict[str, Any]:
+            affinity: Mapping[str, float], settings: ApiSettings) -> dict[str, Any]:
     """One result's rank and score in every leg (None where a leg missed it), and its personal boosts."""
     out: dict[str, Any] = {name: ({"rank": r[doc_id][0], "score": round(r[doc_id][1], 6)} if doc_id in r else None)
                            for name, r in ranks.items()}
@@ -53,7 +53,7 @@ def explain(doc_id: str, item: Mapping[str, Any], ranks: Ranks, personal: Profil
 
 
 def result_items(req: SearchRequest, page: Page, scores: Mapping[str, float], retrieved: Retrieved,
-                 affinity: Mapping[str, float], settings: Settings) -> list[dict[str, Any]]:
+                 affinity: Mapping[str, float], settings: ApiSettings) -> list[dict[str, Any]]:
     """The page's products with id and fused score (and `explain` when asked for)."""
     ranks = leg_ranks(retrieved.results) if req.explain else {}
     items = []

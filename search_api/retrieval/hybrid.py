@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from indexer.index_format import IndexerError, Settings
+from indexer.index_format import IndexerError
 from search_api.core.errors import Unavailable
+from search_api.core.settings import ApiSettings
 from search_api.retrieval import describe, semantic
 from search_api.retrieval.fusion import Ranked, fuse, tie_break
 from search_api.retrieval.legs import Retrieved
@@ -54,14 +55,14 @@ def require_some_leg(retrieved: Retrieved) -> None:
                           + "; ".join(f"{name} {retrieved.statuses[name].render()}" for name in failed))
 
 
-def fused_ranking(req: SearchRequest, retrieved: Retrieved, settings: Settings) -> Ranked:
+def fused_ranking(req: SearchRequest, retrieved: Retrieved, settings: ApiSettings) -> Ranked:
     """The legs' results as one ranking (RRF in hybrid mode)."""
     weights = {"keyword": 1.0, "semantic": settings.semantic_weight, "profile": settings.personal_profile_weight}
     return fuse(retrieved.results, req.mode, k=settings.rrf_k, weights=weights)
 
 
 def personal_order(ranked: Ranked, retrieved: Retrieved, live: Loaded,
-                   settings: Settings) -> tuple[Ranked, dict[str, float]]:
+                   settings: ApiSettings) -> tuple[Ranked, dict[str, float]]:
     """The ranking with near-ties broken by taste, and each candidate's cos to the taste vector.
 
     Without a usable taste vector the ranking is returned untouched (and no affinity).

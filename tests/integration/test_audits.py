@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
+import io
 import json
 import random
+import re
 import time
 
 import pytest
@@ -99,6 +104,24 @@ def test_inline_history_persona_equals_a_stored_user(client, sample_index, es):
 def test_bad_audit_requests_are_400_naming_the_field(client, body, field):
     response = client.post("/audits", json=body, headers=H)
     assert response.status_code == 400 and response.get_json()["error"]["field"] == field
+
+
+def test_exports_are_inert_in_spreadsheets_and_browsers(client, sample_index):
+    formula = '=HYPERLINK("http://evil.example","x")'
+    body = {"brands": [_owner(sample_index, "抱枕")], "keywords": [formula, "@SUM(1)", "抱枕"], "top_k": 10}
+    run = _finished(client, client.post("/audits", json=body, headers=H).get_json()["id"])
+    exported = client.get(f"/audits/{run['id']}.csv", headers=H)
+    keywords = {row["keyword"] for row in csv.DictReader(io.StringIO(exported.get_data(as_text=True)))}
+    assert keywords == {"'" + formula, "'@SUM(1)", "抱枕"}
+    assert exported.headers["X-Content-Type-Options"] == "nosniff"
+    report = client.get(f"/audits/{run['id']}/report", headers=H)
+    policy = report.headers["Content-Security-Policy"]
+    # the page's own stylesheet and nothing else: no scripts, no other styles, no framing
+    (style,) = re.findall(r"<style>(.*?)</style>", report.get_data(as_text=True), re.S)
+    digest = base64.b64encode(hashlib.sha256(style.encode()).digest()).decode()
+    assert policy == (f"default-src 'none'; style-src 'sha256-{digest}'; frame-ancestors 'none'; "
+                      "base-uri 'none'; form-action 'none'")
+    assert report.headers["X-Frame-Options"] == "DENY"
 
 
 def test_audits_need_the_api_key(client):

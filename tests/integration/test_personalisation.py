@@ -47,11 +47,11 @@ def leaves(body):
     return [r["category"][-1] for r in body["results"]]
 
 
-def search(client, q, size=10, **extra):
+def search(client, q, size=10, headers=None, **extra):
     if "history" in extra:
-        response = client.post("/search", json={"q": q, "size": size, **extra})
+        response = client.post("/search", json={"q": q, "size": size, **extra}, headers=headers)
     else:
-        response = client.get("/search", query_string={"q": q, "size": size, **extra})
+        response = client.get("/search", query_string={"q": q, "size": size, **extra}, headers=headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
 
@@ -102,14 +102,35 @@ def test_unrelated_history_does_not_pull_its_items_in(client, shoppers, q):
 
 
 def test_explain_shows_each_boost(client, shoppers):
-    body = search(client, "pillow", user_id="mum-to-be", explain="true")
+    body = search(client, "pillow", user_id="mum-to-be", explain="true", headers=KEY)
     personal = body["results"][0]["explain"]["personal"]
     assert personal["keyword_factor"] > 1 and any("category affinity" in r for r in personal["reasons"])
     assert personal["profile_cos"] > 0.5 and personal["tiebreak"] > 0
     assert body["meta"]["legs"]["semantic"] == "ok (personalised)"
-    chinese = search(client, "抱枕", user_id="mum-to-be", explain="true")
+    chinese = search(client, "抱枕", user_id="mum-to-be", explain="true", headers=KEY)
     assert chinese["meta"]["legs"]["profile"] == "ok" and chinese["results"][0]["explain"]["profile"]["rank"]
     assert chinese["meta"]["profile"]["top_categories"][0]["category"] == "孕妇枕"
+
+
+def profile_words(body):
+    """Everything an answer says about the shopper's profile."""
+    explains = [r.get("explain", {}).get("personal") for r in body["results"]]
+    return body["meta"].get("profile"), [e for e in explains if e]
+
+
+@pytest.mark.parametrize("headers", [None, {"X-API-Key": "wrong"}])
+def test_without_the_key_explain_shows_no_stored_profile(client, catalog, shoppers, headers):
+    keyed = search(client, "pillow", user_id="mum-to-be", explain="true", headers=KEY)
+    profile, personal = profile_words(keyed)
+    assert profile["top_categories"][0]["category"] == "孕妇枕" and any("孕妇枕" in str(p) for p in personal)
+    body = search(client, "pillow", user_id="mum-to-be", explain="true", headers=headers)
+    assert profile_words(body) == (None, [])
+    assert "孕妇枕" not in str(body["meta"]) and "affinity" not in str(body["results"])
+    # personalised search itself stays public: same ranking, still flagged as personalised
+    assert body["meta"]["personalised"] and [r["id"] for r in body["results"]] == [r["id"] for r in keyed["results"]]
+    # an inline history is the caller's own: its profile is shown without a key
+    own = search(client, "pillow", history=history(viewed(catalog, "孕妇枕")), explain=True, headers=headers)
+    assert profile_words(own)[0]["top_categories"][0]["category"] == "孕妇枕" and profile_words(own)[1]
 
 
 def test_keyword_mode_applies_bounded_boosts(client, shoppers):

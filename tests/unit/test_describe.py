@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from indexer.core.config import Settings
+from search_api.core.settings import ApiSettings
 from search_api.personal.profile import Profile
 from search_api.retrieval.describe import meta, render_legs, result_items, total
 from search_api.retrieval.legs import LegResult, LegState, LegStatus, Retrieved
@@ -42,17 +42,17 @@ def test_total_is_the_keyword_count_at_least_the_candidates_in_hybrid_mode():
 def test_items_skip_deleted_products_and_explain_each_legs_rank():
     page = Page(["a", "gone", "c"], ["a", "gone", "c"], {"a": {"title": "A"}, "c": {"title": "C"}})
     scores = {"a": 0.0163934426, "gone": 0.01, "c": 0.0161290322}
-    items = result_items(SearchRequest(q="x", explain=True), page, scores, retrieved(), {}, Settings())
+    items = result_items(SearchRequest(q="x", explain=True), page, scores, retrieved(), {}, ApiSettings())
     assert [i["id"] for i in items] == ["a", "c"]
     assert items[0]["score"] == 0.016393 and items[0]["title"] == "A"
     assert items[0]["explain"] == {"semantic": {"rank": 1, "score": 0.912346}, "keyword": None}
     assert items[1]["explain"] == {"semantic": None, "keyword": {"rank": 2, "score": 8.0}}
-    assert "explain" not in result_items(SearchRequest(q="x"), page, scores, retrieved(), {}, Settings())[0]
+    assert "explain" not in result_items(SearchRequest(q="x"), page, scores, retrieved(), {}, ApiSettings())[0]
 
 
 def test_explain_shows_personal_boosts_with_the_tiebreak():
     page = Page(["a"], ["a"], {"a": {"brand": "B1", "category": ["家居", "抱枕"]}})
-    settings = Settings(personal_tiebreak=1e-5)
+    settings = ApiSettings(personal_tiebreak=1e-5)
     item = result_items(SearchRequest(q="x", explain=True), page, {"a": 1.0}, retrieved(PROFILE), {"a": 0.5},
                         settings)[0]
     personal = item["explain"]["personal"]

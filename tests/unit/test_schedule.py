@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from indexer.core.config import Settings
 from indexer.core.errors import EngineError
+from search_api.core.settings import ApiSettings
 from search_api.personal.profile import EMPTY, Profile
 from search_api.retrieval import keyword
 from search_api.retrieval.legs import LegResult, LegState, LegStatus
@@ -84,7 +84,7 @@ def test_keyword_outcome_statuses():
 
 
 def test_profile_leg_stands_in_only_for_a_skipped_semantic_leg_of_a_hybrid_search():
-    rt = SimpleNamespace(settings=Settings())
+    rt = SimpleNamespace(settings=ApiSettings())
     live = Loaded("i", FakeVectors())
     skipped = {"semantic": LegStatus.skip("model does not cover zh")}
     results = {"keyword": LegResult(["c", "b", "a"], [3.0, 2.0, 1.0], 3)}
@@ -119,7 +119,7 @@ def test_profile_is_built_on_the_pool_thread_while_the_request_thread_encodes(mo
 
     monkeypatch.setattr(keyword, "search", keyword_search)
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="leg")
-    rt = SimpleNamespace(settings=Settings(personal_alpha=0.0), embedder=SignallingEmbedder(2), es=None, pool=pool,
+    rt = SimpleNamespace(settings=ApiSettings(personal_alpha=0.0), embedder=SignallingEmbedder(2), es=None, pool=pool,
                          profiles=SimpleNamespace(for_user=for_user))
     try:
         retrieved = run_legs(rt, SearchRequest(q="pillow", user_id="u"), Loaded("i", FakeVectors()))
