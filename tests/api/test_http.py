@@ -52,16 +52,16 @@ def test_bad_parameters_are_400_with_the_field(client, args, field):
     assert response.get_json()["error"]["code"] == "invalid_parameter"
 
 
-@pytest.mark.parametrize(("raw", "field"), [
-    ('{"q": "x", "size": Infinity}', "size"), ('{"q": "x", "size": -Infinity}', "size"),
-    ('{"q": "x", "size": 1e400}', "size"), ('{"q": "x", "from": Infinity}', "from"), ('{"q": "x", "from": NaN}', "from"),
-    ('{"q": "x", "price_min": NaN}', "price_min"),
+@pytest.mark.parametrize("raw", [
+    '{"q": "x", "size": Infinity}', '{"q": "x", "size": -Infinity}', '{"q": "x", "size": 1e400}',
+    '{"q": "x", "from": Infinity}', '{"q": "x", "from": NaN}', '{"q": "x", "price_min": NaN}',
 ])
-def test_non_finite_numbers_in_a_body_are_400_not_500(client, raw, field):
+def test_non_finite_numbers_in_a_body_are_400_not_500(client, raw):
+    """NaN/Infinity are not JSON (RFC 8259) and 1e400 overflows: the body parser refuses them, naming `body`."""
     response = client.post("/search", data=raw, content_type="application/json")
     assert response.status_code == 400, response.get_json()
     error = response.get_json()["error"]
-    assert error["field"] == field and error["code"] == "invalid_parameter" and error["message"].startswith(field)
+    assert error["field"] == "body" and error["code"] == "invalid_json"
 
 
 def test_post_body_must_be_an_object(client):
