@@ -1,10 +1,14 @@
 from datetime import UTC, datetime
 
+import numpy as np
+
 from indexer.build.analysis_cache import AnalysisCache
 from indexer.build.documents_step import ProductDocuments
+from indexer.build.product_load import Contents
 from indexer.catalog.validate import product_from_row
 from indexer.embedding.embed_cache import EmbeddingCache
 from indexer.format.documents import analysed_text, product_doc
+from indexer.store.changelog import Change
 from tests.fakes import HashEmbedder
 
 TEMPLATE = "{title_en}. {title}. {brand}"
@@ -51,3 +55,17 @@ def test_cached_step_encodes_only_unseen_texts_and_says_when(tmp_path):
         assert step.analyse(PRODUCTS) == [analysed_text(p) for p in PRODUCTS] and analysis.hits == 0
         assert step.analyse(PRODUCTS) == [analysed_text(p) for p in PRODUCTS] and analysis.hits == 3
 
+
+def test_replayed_changes_fold_into_the_contents_later_ones_winning():
+    contents = Contents({"a", "b", "c"}, ["a", "b"], np.eye(2, dtype=np.float32))
+    new = np.array([0.5, 0.5], dtype=np.float32)
+    folded = contents.with_changes([
+        Change("b", 5, None, True),  # deleted
+        Change("d", 6, new, False),  # added
+        Change("a", 7, None, True), Change("a", 8, new * 2, False),  # deleted, then written again
+    ])
+    assert folded.ids == {"a", "c", "d"}
+    assert folded.vector_ids == ["d", "a"]
+    assert np.array_equal(folded.matrix, np.vstack([new, new * 2]))
+    assert contents.ids == {"a", "b", "c"} and contents.vector_ids == ["a", "b"]  # unchanged
+    assert contents.with_changes([]) is contents
