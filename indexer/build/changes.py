@@ -2,8 +2,9 @@
 
 Both write straight into the index the products alias points at, under the write lock and one
 new sequence number, and return only once the change is searchable; a running search API's
-replica then picks it up by polling `seq` (search_api/replica.py). Upserts embed only texts the
-embedding cache has not seen; deletions leave tombstones so replicas learn about them.
+replica then picks it up by polling `seq` (search_api/replica.py). Upserts make their documents
+as builds do (`documents_step`), embedding only texts the embedding cache has not seen; deletions
+leave tombstones so replicas learn about them.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from pathlib import Path
 
 from elasticsearch import Elasticsearch
 
+from indexer.build.documents_step import ProductDocuments
 from indexer.catalog import load
 from indexer.catalog.models import Reject
 from indexer.catalog.readers import check_source
 from indexer.core.config import Settings
 from indexer.core.errors import BuildError, ConfigError, EngineError
 from indexer.core.es import engine_errors
-from indexer.embedding.embed_cache import EmbeddingCache, embed_cached
-from indexer.embedding.embedder import Embedder, document_text
-from indexer.format.documents import product_doc, tombstone_doc
+from indexer.embedding.embedder import Embedder
+from indexer.format.documents import tombstone_doc
 from indexer.store.bulk import BulkFailure, bulk_write
 from indexer.store.locks import WRITE_LOCK, WRITE_LOCK_WAIT_S, Lock
 from indexer.store.sequence import next_seq
@@ -74,26 +75,19 @@ def upsert(settings: Settings, es: Elasticsearch, embedder: Embedder, sources: I
         raise BuildError(f"{len(log.rejects)} of {log.rows} rows rejected ({log.ratio:.1%} > "
                          f"--max-reject-ratio {max_reject_ratio:.1%}); first: {log.rejects[0].describe()}")
     started = time.perf_counter()
-    cache = EmbeddingCache(settings.embedding_cache_path, embedder.fingerprint, embedder.dims)
-    try:
+    with ProductDocuments.open(settings, embedder, embeddings=True, analysis=False) as step:
         with Lock(es, settings, WRITE_LOCK, purpose="upsert", wait=WRITE_LOCK_WAIT_S):
             index = _live_index(es, settings)
             seq = next_seq(es, settings)
             report = ChangeReport(index=index, seq=seq, rejects=list(log.rejects))
             now = datetime.now(UTC)
             for batch in load.batched(products, BATCH):
-                texts = [embedder.readable(document_text(p, settings.embed_template)) for p in batch]
-                readable = [i for i, t in enumerate(texts) if t]
-                vectors = embed_cached(embedder, cache, [texts[i] for i in readable])
-                by_row = dict(zip(readable, vectors, strict=True))
-                bulk = bulk_write(es, index, [(p.id, product_doc(p, by_row.get(i), now, seq))
-                                              for i, p in enumerate(batch)])
+                embedded = step.embed(batch)
+                bulk = bulk_write(es, index, step.documents(embedded, step.analyse(batch), now, seq).docs())
                 report.written += bulk.written
                 report.failures.extend(bulk.failures)
             _refresh(es, index)
-        report.encoded = cache.misses
-    finally:
-        cache.close()
+        report.encoded = step.cache_misses
     report.seconds = time.perf_counter() - started
     return report
 

@@ -94,7 +94,7 @@ def test_changes_during_a_build_are_replayed_before_the_swap(es, isolated, model
     # "during" a build by making them after the build took its sequence number: patch via a hook
     from indexer.build import pipeline as build_module
 
-    original = build_module._load_brand_keywords
+    original = build_module.load_brand_keywords
     calls = []
 
     def during(*args, **kwargs):  # runs after the product load, before the swap
@@ -103,14 +103,14 @@ def test_changes_during_a_build_are_replayed_before_the_swap(es, isolated, model
         calls.append(delete(isolated, es, ["p3"]))
         return original(*args, **kwargs)
 
-    build_module._load_brand_keywords = during
+    build_module.load_brand_keywords = during
     try:
         report = build(isolated, es, model, BuildOptions(
             products=(_jsonl(tmp_path / "b.jsonl", PILLOWS + EARBUDS),),
             brand_keywords=(_jsonl(tmp_path / "k.jsonl", [{"keyword": "枕头", "brand": "Dreamy"}]),),
             progress=False))
     finally:
-        build_module._load_brand_keywords = original
+        build_module.load_brand_keywords = original
     assert len(calls) == 2 and report.replayed == 2
     assert alias_target(es, isolated.products_alias) == report.products_index
     live, with_vectors = _live_ids(es, report.products_index)

@@ -120,7 +120,7 @@ def test_a_refused_clone_falls_back_to_writing_everything(es, isolated, model, t
     def refused(*_args, **_kwargs):  # what a cluster that denies the clone privilege answers
         raise EngineError("cloning failed: HTTP 403 security_exception: action [indices:admin/resize] is unauthorized")
 
-    monkeypatch.setattr("indexer.build.pipeline.clone", refused)
+    monkeypatch.setattr("indexer.build.start.clone", refused)
     again = build(isolated, es, model, BuildOptions(products=(source,), progress=False))
     assert again.base is None and again.rewritten == len(CATALOG) and again.cache_misses == 0
     assert alias_target(es, isolated.products_alias) == again.products_index != first.products_index
