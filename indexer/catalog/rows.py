@@ -32,7 +32,7 @@ from indexer.catalog.fields import (
     one_of,
     refuse,
 )
-from indexer.catalog.models import MATCH_KINDS, PRODUCT_STATUSES, BrandKeyword, MatchKind, Product
+from indexer.catalog.models import MATCH_KINDS, PRODUCT_STATUSES, BrandKeyword, Product
 from indexer.text.analysis import detect_language, normalize
 
 MAX_ID_LEN = 512  # Elasticsearch's hard limit on _id is 512 bytes
@@ -89,37 +89,35 @@ _TEXT_FIELDS = frozenset({"id", "title", "status", "brand", "description", "colo
 _OBJECT_FIELDS = frozenset({"attributes", "landing"})
 
 
-def _shape(known: frozenset[str]) -> Any:
-    """Drop what is not given; split `title_xx` fields into `titles` and unknown ones into `extra`."""
-    def shape(row: Any) -> Any:
-        if not isinstance(row, Mapping):
-            return row  # pydantic refuses it
-        fields: dict[str, Any] = {}
-        titles: dict[str, Any] = {}
-        extra: dict[str, Any] = {}
-        for key, value in row.items():
-            if key in known:
-                if value is None or value == "":
-                    continue
-                if value.__class__ is str:
-                    if not value.strip() and key in _TEXT_FIELDS:
-                        continue
-                elif not value and key in _OBJECT_FIELDS:  # `attributes: []`
-                    continue
+def _given(key: str, value: Any) -> bool:
+    """Whether a row gives a known field a value (see the module's docstring)."""
+    if value.__class__ is str:
+        return bool(value.strip()) or (value != "" and key not in _TEXT_FIELDS)
+    return value is not None and (bool(value) or key not in _OBJECT_FIELDS)
+
+
+def _product_shape(row: Any) -> Any:
+    """The given fields, `title_xx` fields as `titles` and unknown ones as `extra`."""
+    if not isinstance(row, Mapping):
+        return row  # pydantic refuses it
+    fields: dict[str, Any] = {}
+    titles: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, value in row.items():
+        if key in PRODUCT_FIELDS:
+            if _given(key, value):
                 fields[key] = value
-            elif key.startswith("title_") and (match := TITLE_FIELD.match(key)):
-                if value is not None and (value.__class__ is not str or value.strip()):
-                    titles[match.group(1)] = value
-            else:
-                extra[key] = value
-        fields["titles"] = titles
-        fields["extra"] = extra
-        return fields
-
-    return BeforeValidator(shape)
+        elif key.startswith("title_") and (match := TITLE_FIELD.match(key)):
+            if _given("title", value):
+                titles[match.group(1)] = value
+        else:
+            extra[key] = value
+    fields["titles"] = titles
+    fields["extra"] = extra
+    return fields
 
 
-PRODUCT_ROWS: TypeAdapter[ProductRow] = TypeAdapter(Annotated[ProductRow, _shape(PRODUCT_FIELDS)])
+PRODUCT_ROWS: TypeAdapter[ProductRow] = TypeAdapter(Annotated[ProductRow, BeforeValidator(_product_shape)])
 
 
 def to_product(row: ProductRow) -> Product:
@@ -162,23 +160,24 @@ class BrandKeywordRow(TypedDict, total=False):
     id: Annotated[str, Text(MAX_ID_LEN)]
 
 
+def _brand_keyword_shape(row: Any) -> Any:
+    """The given fields (unknown ones are ignored)."""
+    if not isinstance(row, Mapping):
+        return row  # pydantic refuses it
+    return {key: value for key, value in row.items() if _given(key, value)}
+
+
 BRAND_KEYWORD_ROWS: TypeAdapter[BrandKeywordRow] = TypeAdapter(
-    Annotated[BrandKeywordRow, _shape(frozenset(BrandKeywordRow.__annotations__)), AfterValidator(_window_in_order)])
+    Annotated[BrandKeywordRow, BeforeValidator(_brand_keyword_shape), AfterValidator(_window_in_order)])
 
 
 def to_brand_keyword(row: BrandKeywordRow) -> BrandKeyword:
     """The validated row as the value the indexer works with (brand id and id derived when not given)."""
-    brand_id = row.get("brand_id") or normalize(row["brand"])
-    landing = row.get("landing", {})
-    return BrandKeyword(
-        keyword=row["keyword"], brand_id=brand_id, brand=row["brand"], aliases=row.get("aliases", ()),
-        priority=row.get("priority", 0), active_from=row.get("active_from"), active_to=row.get("active_to"),
-        landing_products=landing.get("products", ()) + row.get("landing_products", ()),
-        landing_categories=landing.get("categories", ()) + row.get("landing_categories", ()),
-        match=_match_kind(row.get("match", "phrase")), id=row.get("id") or f"{brand_id}:{normalize(row['keyword'])}",
-    )
-
-
-def _match_kind(value: str) -> MatchKind:
-    assert value in MATCH_KINDS  # `one_of` checked it
-    return value  # type: ignore[return-value]
+    if landing := row.pop("landing", None):
+        row["landing_products"] = landing.get("products", ()) + row.get("landing_products", ())
+        row["landing_categories"] = landing.get("categories", ()) + row.get("landing_categories", ())
+    if "brand_id" not in row:
+        row["brand_id"] = normalize(row["brand"])
+    if "id" not in row:
+        row["id"] = f"{row['brand_id']}:{normalize(row['keyword'])}"
+    return BrandKeyword(**row)  # type: ignore[arg-type]  # `match` is a MatchKind: `one_of` checked it
