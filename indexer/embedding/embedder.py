@@ -12,9 +12,7 @@ import hashlib
 import os
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Protocol
 
@@ -77,10 +75,6 @@ def _fingerprint(path: str, max_tokens: int) -> str:
     return f"{root.name or path}:{digest.hexdigest()[:16]}"
 
 
-QUERY_CACHE = 2048
-"""Query vectors remembered per process (1.5 KB each at 384 dims)."""
-
-
 class SentenceTransformerEmbedder:
     """A sentence-transformers model, loaded offline, thread-capped."""
 
@@ -123,9 +117,6 @@ class SentenceTransformerEmbedder:
         self.languages: tuple[str, ...] = tuple(languages)
         self.model_id: str = model if model == DEFAULT_MODEL else Path(model).name or model
         self.fingerprint: str = _fingerprint(path, self._model.max_seq_length)
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._queries_lock = threading.Lock()  # a hit must not wait behind a forward pass
-        self._pending: dict[str, Future[np.ndarray]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, *, torch_threads: int | None = None) -> SentenceTransformerEmbedder:
@@ -139,42 +130,8 @@ class SentenceTransformerEmbedder:
         return covered_text(text, self.languages)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Encode one query (read-only; recent ones are remembered); callers check `readable` first.
-
-        One answer encodes its query more than once (organic legs and the brand zone's search, at
-        the same time), an audit runs one query for many personas, and a search box repeats
-        popular queries. A text already being encoded is waited for, not encoded a second time.
-        """
-        with self._queries_lock:
-            if (hit := self._queries.get(text)) is not None:
-                self._queries.move_to_end(text)
-                return hit
-            pending = self._pending.get(text)
-            owner = pending is None
-            if pending is None:
-                pending = self._pending[text] = Future()
-        if not owner:
-            return pending.result()
-        try:
-            vector = self.embed_documents([text])[0]
-        except BaseException as exc:
-            with self._queries_lock:
-                del self._pending[text]
-            pending.set_exception(exc)
-            raise
-        vector.setflags(write=False)
-        with self._queries_lock:
-            self._queries[text] = vector
-            if len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
-            del self._pending[text]
-        pending.set_result(vector)
-        return vector
-
-    def forget_queries(self) -> None:
-        """Drop remembered query vectors (benchmarks time the encode of a new query)."""
-        with self._queries_lock:
-            self._queries.clear()
+        """Encode one query; callers check `readable` first (the read side remembers query vectors)."""
+        return self.embed_documents([text])[0]
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Encode a batch of texts, normalised so inner product is cosine."""

@@ -17,8 +17,8 @@ def answer(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     """Organic results (never altered by the zone), the brand zone or None, and meta.
 
     The zone (brand-keyword lookup, then its own search) runs beside the organic search: the two
-    mostly wait on Elasticsearch, and they share the query's encoding (`embed_query` encodes a
-    text once even when both ask at the same time).
+    mostly wait on Elasticsearch, and they share the query's encoding (`rt.embedder`, a
+    `QueryVectors`, encodes a text once even when both ask at the same time).
     """
     zone = rt.zone_pool.submit(_zone, rt, req) if brand_zone.wants_zone(req) else None
     body = hybrid.search(rt, req)

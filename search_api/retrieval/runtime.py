@@ -11,6 +11,7 @@ from elasticsearch import Elasticsearch
 from indexer.index_format import Embedder, IndexerError, SentenceTransformerEmbedder, VectorIndex, make_client
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
+from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.replica import VectorReplica
 
 LEG_WORKERS = 4
@@ -22,9 +23,13 @@ class Runtime:
 
     def __init__(self, settings: ApiSettings, *, embedder: Embedder | None = None,
                  es: Elasticsearch | None = None) -> None:
-        """Store settings; injected objects (tests) replace the lazily built ones."""
+        """Store settings; injected objects (tests, benchmarks) replace the lazily built ones.
+
+        An injected embedder gets the query-vector cache too (unless it already is one), so tests
+        and benchmarks search exactly as the service does.
+        """
         self.settings = settings
-        self._embedder = embedder
+        self._embedder = embedder if embedder is None or isinstance(embedder, QueryVectors) else QueryVectors(embedder)
         self._es = es
         self._lock = threading.Lock()
         self._events_ready = False
@@ -35,8 +40,8 @@ class Runtime:
         return self._es or make_client(self.settings)
 
     @property
-    def embedder(self) -> Embedder:
-        """The embedding model, loaded on first use."""
+    def embedder(self) -> QueryVectors:
+        """The embedding model behind the query-vector cache, loaded on first use."""
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
@@ -44,8 +49,8 @@ class Runtime:
 
                     faiss.omp_set_num_threads(self.settings.faiss_threads)
                     settings = self.settings
-                    self._embedder = SentenceTransformerEmbedder.from_settings(
-                        settings, torch_threads=settings.query_torch_threads)
+                    self._embedder = QueryVectors(SentenceTransformerEmbedder.from_settings(
+                        settings, torch_threads=settings.query_torch_threads))
         return self._embedder
 
     @property
