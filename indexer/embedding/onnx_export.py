@@ -70,15 +70,16 @@ def onnx_file(path: str, fingerprint: str, cache_root: Path, *, int8: bool,
 
 
 def _write(target: Path, make: Callable[[Path], None]) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.tmp-{os.getpid()}")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         make(tmp)
         os.replace(tmp, target)
     except ConfigError:
         raise
     except Exception as exc:  # the exporter and quantiser raise many types; the start fails the same way
-        raise ConfigError(f"cannot write {target}: {type(exc).__name__}: {exc}") from exc
+        raise ConfigError(f"cannot write {target}: {type(exc).__name__}: {exc} (STORESEARCH_CACHE_DIR must be "
+                          "writable; STORESEARCH_ENCODER=torch needs no export)") from exc
     finally:
         tmp.unlink(missing_ok=True)
 
