@@ -1,7 +1,7 @@
 """The embedder the settings ask for: one place that reads `STORESEARCH_ENCODER`.
 
-`torch` runs sentence-transformers; `onnx` and `onnx-int8` run an ONNX export of the same model
-(`indexer.embedding.onnx_embedder`), imported only when chosen.
+`onnx` (the default) and `onnx-int8` run an ONNX export of the model (`indexer.embedding.onnx_embedder`);
+`torch` runs sentence-transformers itself.
 """
 
 from __future__ import annotations

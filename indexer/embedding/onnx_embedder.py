@@ -143,7 +143,8 @@ def _session(file: Path, threads: int) -> Any:
     try:
         import onnxruntime as ort
     except ImportError as exc:
-        raise ConfigError("STORESEARCH_ENCODER=onnx needs onnxruntime: pip install 'storesearch[onnx]'") from exc
+        raise ConfigError("the ONNX encoder needs onnxruntime (a dependency of storesearch: reinstall it, "
+                          "or set STORESEARCH_ENCODER=torch)") from exc
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1

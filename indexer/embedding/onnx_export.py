@@ -185,5 +185,5 @@ def _need(package: str) -> None:
     try:
         __import__(package)
     except ImportError as exc:
-        raise ConfigError(f"the ONNX encoder needs the package {package!r}: "
-                          "pip install 'storesearch[onnx]'") from exc
+        raise ConfigError(f"the ONNX encoder needs the package {package!r} (a dependency of storesearch: "
+                          "reinstall it, or set STORESEARCH_ENCODER=torch)") from exc
