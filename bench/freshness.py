@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from indexer.build.changes import delete, upsert  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
-from indexer.embedding.embedder import SentenceTransformerEmbedder  # noqa: E402
+from indexer.embedding.encoders import load_embedder  # noqa: E402
 from search_api.core.settings import ApiSettings  # noqa: E402
 
 WORDS = ["amber", "basalt", "cobalt", "dune", "ember", "fjord", "glacier", "harbor", "indigo", "juniper",
@@ -72,7 +72,7 @@ def main() -> int:
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{args.port}"
     es = make_client(settings)
-    model = SentenceTransformerEmbedder.from_settings(settings)
+    model = load_embedder(settings)
     visible: list[float] = []
     gone: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:

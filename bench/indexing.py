@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO))
 from indexer.build.pipeline import BuildOptions, build  # noqa: E402
 from indexer.catalog import load  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
-from indexer.embedding.embedder import SentenceTransformerEmbedder, document_text  # noqa: E402
+from indexer.embedding.embedder import document_text  # noqa: E402
+from indexer.embedding.encoders import load_embedder  # noqa: E402
 from indexer.sample import generate  # noqa: E402
 from search_api.core.settings import ApiSettings  # noqa: E402
 
@@ -58,7 +59,7 @@ def main() -> int:
     products_path = catalog_dir / "products.jsonl"
     if not products_path.exists():
         generate.write(catalog_dir, args.size)
-    model = SentenceTransformerEmbedder.from_settings(settings)
+    model = load_embedder(settings)
 
     log = load.RejectLog()
     texts = [model.readable(document_text(p, settings.embed_template))

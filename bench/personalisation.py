@@ -43,7 +43,8 @@ sys.path.insert(0, str(REPO))
 
 from indexer.build.pipeline import BuildOptions, build  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
-from indexer.embedding.embedder import SentenceTransformerEmbedder  # noqa: E402
+from indexer.embedding.embedder import Embedder  # noqa: E402
+from indexer.embedding.encoders import load_embedder  # noqa: E402
 from indexer.sample.personas import family_of_result, is_preferred  # noqa: E402
 from indexer.store.versions import alias_target  # noqa: E402
 from search_api.core.settings import ApiSettings  # noqa: E402
@@ -226,7 +227,7 @@ def scaled(settings: ApiSettings, strength: float) -> ApiSettings:
                           personal_profile_weight=settings.personal_profile_weight * strength)
 
 
-def sample_bench(base: ApiSettings, model: SentenceTransformerEmbedder, args: argparse.Namespace) -> int:
+def sample_bench(base: ApiSettings, model: Embedder, args: argparse.Namespace) -> int:
     """The sample part: lift, unrelated entries and latency on the live `--prefix` build."""
     personas = [json.loads(line) for line in args.personas.read_text(encoding="utf-8").splitlines()]
     rt = Runtime(base.with_(prefix=args.prefix, events_prefix=args.events_prefix), embedder=model)
@@ -274,7 +275,7 @@ def main() -> int:
     base = scaled(ApiSettings.from_env().with_(sync_seconds=0.0, alias_check_seconds=3600.0), args.strength)
     if args.vectors_dir:
         base = base.with_(vectors_dir=args.vectors_dir)
-    model = SentenceTransformerEmbedder.from_settings(base, torch_threads=base.query_torch_threads)
+    model = load_embedder(base, threads=base.query_torch_threads)
     if not args.only_esci:
         if args.personas is None:
             parser.error("--personas is required unless --only-esci")
@@ -288,7 +289,7 @@ def main() -> int:
         esci = esci.with_(vectors_dir=args.esci_vectors_dir)
     es = make_client(esci)
     if not alias_target(es, esci.products_alias):
-        report = build(esci, es, SentenceTransformerEmbedder.from_settings(esci),
+        report = build(esci, es, load_embedder(esci),
                        BuildOptions(products=(args.esci / "products.jsonl.gz",), progress=False))
         print(f"built {report.products_index}: {report.accepted} products in {report.seconds:.0f} s")
     esci_part(Runtime(esci, embedder=model, es=es), args.esci)

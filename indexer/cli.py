@@ -85,7 +85,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace, settings: Settings) -> int:
     from indexer.build.pipeline import BuildOptions, build
     from indexer.core.es import make_client
-    from indexer.embedding.embedder import SentenceTransformerEmbedder
+    from indexer.embedding.encoders import load_embedder
 
     if not 0 <= args.max_reject_ratio <= 1:
         raise ConfigError("--max-reject-ratio must be between 0 and 1")
@@ -100,7 +100,7 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
                            reject_dir=args.reject_dir, batch_size=args.batch_size,
                            progress=not args.no_progress and sys.stderr.isatty(),
                            cache=not args.no_cache, reuse=not args.full)
-    embedder = SentenceTransformerEmbedder.from_settings(settings)
+    embedder = load_embedder(settings)
     es = make_client(settings)
     try:
         report = build(settings, es, embedder, options, resume=args.resume)
@@ -160,11 +160,11 @@ def _origin(record: BuildRecord) -> str:
 
 def _upsert(args: argparse.Namespace, es: Elasticsearch, settings: Settings) -> int:
     from indexer.build.changes import upsert
-    from indexer.embedding.embedder import SentenceTransformerEmbedder
+    from indexer.embedding.encoders import load_embedder
 
     if not 0 <= args.max_reject_ratio <= 1:
         raise ConfigError("--max-reject-ratio must be between 0 and 1")
-    embedder = SentenceTransformerEmbedder.from_settings(settings)
+    embedder = load_embedder(settings)
     report = upsert(settings, es, embedder, args.products, max_reject_ratio=args.max_reject_ratio)
     print(f"upserted {report.written} products into {report.index} (seq {report.seq}; "
           f"{report.encoded} embedded, {len(report.rejects)} rejected) in {report.seconds:.1f} s")

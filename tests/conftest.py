@@ -47,7 +47,11 @@ def es(es_url: str) -> Iterator[Elasticsearch]:
 
 @pytest.fixture(scope="session")
 def model() -> SentenceTransformerEmbedder:
-    """The real default model, loaded once (torch threads capped for the shared cores)."""
+    """The real default model on torch, loaded once (threads capped for the shared cores).
+
+    Sentence-transformers itself, whatever STORESEARCH_ENCODER says: the reference the ONNX encoder
+    is compared with (tests/unit/test_onnx_encoder.py), and no export per test session.
+    """
     return SentenceTransformerEmbedder.from_settings(ApiSettings())
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -47,6 +47,7 @@ class Settings(BaseModel):
         "embed_batch_size": "STORESEARCH_EMBED_BATCH", "torch_threads": "STORESEARCH_TORCH_THREADS",
         "bulk_chunk_docs": "STORESEARCH_BULK_CHUNK", "request_timeout_s": "STORESEARCH_ES_TIMEOUT",
         "lock_stale_seconds": "STORESEARCH_LOCK_STALE_SECONDS", "keep_versions": "STORESEARCH_KEEP_VERSIONS",
+        "encoder": "STORESEARCH_ENCODER",
     }
     """The environment variable of each field (read by `from_env`, named in its errors)."""
 
@@ -60,9 +61,15 @@ class Settings(BaseModel):
     model_languages: tuple[str, ...] = ("en",)
     embed_template: str = DEFAULT_EMBED_TEMPLATE
     embed_batch_size: int = Field(64, ge=1, le=4096)
-    # Two cores are shared by Elasticsearch, torch and FAISS: torch gets both while indexing
-    # (ES is mostly idle waiting for bulk requests).
+    # Two cores are shared by Elasticsearch, the encoder and FAISS: the encoder (torch or ONNX
+    # Runtime intra-op threads) gets both while indexing (ES is mostly idle waiting for bulk requests).
     torch_threads: int = Field(2, ge=1, le=64)
+    # Which runtime runs the model: sentence-transformers on torch, or an ONNX export of the same
+    # model run by ONNX Runtime, in float32 or with int8 weights (`indexer.embedding.onnx_embedder`).
+    # bench/encoders.py, ESCI dev, documents and queries by each: float32 ONNX encodes a query 3.1x
+    # faster than torch (p50, 1 thread) for the same vectors (nDCG@10 semantic ±0, hybrid +0.0003);
+    # int8 is 5.8x faster but costs semantic nDCG@10 0.006 (hybrid +0.002), beyond the 0.005 allowed.
+    encoder: Literal["torch", "onnx", "onnx-int8"] = "onnx"
     bulk_chunk_docs: int = Field(500, ge=1, le=10_000)
     request_timeout_s: float = Field(30.0, ge=0.1, le=600.0)
     # A killed indexer's lock is taken over after this long without a heartbeat (at once if its

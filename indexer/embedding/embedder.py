@@ -60,7 +60,7 @@ def resolve_model(name: str) -> str:
     return name
 
 
-def _fingerprint(path: str, max_tokens: int) -> str:
+def model_fingerprint(path: str, max_tokens: int) -> str:
     """What makes two loads of a model produce the same vectors: its files and sequence cap.
 
     Names alone are not enough (two local models can share a directory name; a package upgrade
@@ -116,7 +116,7 @@ class SentenceTransformerEmbedder:
         self.dims: int = int(dims)
         self.languages: tuple[str, ...] = tuple(languages)
         self.model_id: str = model if model == DEFAULT_MODEL else Path(model).name or model
-        self.fingerprint: str = _fingerprint(path, self._model.max_seq_length)
+        self.fingerprint: str = model_fingerprint(path, self._model.max_seq_length)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, torch_threads: int | None = None) -> SentenceTransformerEmbedder:

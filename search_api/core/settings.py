@@ -49,7 +49,7 @@ class ApiSettings(Settings):
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
     # other core to Elasticsearch; a second thread spinning after the forward pass measurably
-    # slowed the ES calls that follow it.
+    # slowed the ES calls that follow it. The same cap applies to ONNX Runtime (STORESEARCH_ENCODER).
     query_torch_threads: int = Field(1, ge=1, le=64)
     faiss_threads: int = Field(1, ge=1, le=64)
     rrf_k: int = Field(60, ge=1, le=10_000)

@@ -8,7 +8,7 @@ from functools import cached_property
 
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import Embedder, IndexerError, SentenceTransformerEmbedder, VectorIndex, make_client
+from indexer.index_format import Embedder, IndexerError, VectorIndex, load_embedder, make_client
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.query_vectors import QueryVectors
@@ -48,9 +48,8 @@ class Runtime:
                     import faiss
 
                     faiss.omp_set_num_threads(self.settings.faiss_threads)
-                    settings = self.settings
-                    self._embedder = QueryVectors(SentenceTransformerEmbedder.from_settings(
-                        settings, torch_threads=settings.query_torch_threads))
+                    threads = self.settings.query_torch_threads
+                    self._embedder = QueryVectors(load_embedder(self.settings, threads=threads))
         return self._embedder
 
     @property
