@@ -64,13 +64,17 @@ def unique_queries(n: int, seed: int = 7) -> list[str]:
               "portable", "set", "2 pack", "soft", "durable", "travel", "office", "outdoor", "premium", "mini"]
     chinese = [noun for _p, _en, nouns, _a, _pr in LEAVES for noun, _ in nouns]
     seen: set[str] = set()
-    while len(seen) < n:
-        roll = rng.random()
-        if roll < 0.2:
+    for _ in range(50 * n):  # ~300k English combinations: a bounded loop, never a hang
+        if len(seen) >= n:
+            break
+        if rng.random() < 0.2:
             q = rng.choice(chinese) + rng.choice(["", "女", "男", "儿童", "家用", "便携", "大号", "新款"])
         else:
-            q = f"{rng.choice(base)} {rng.choice(extras)}" if roll < 0.8 else f"{rng.choice(extras)} {rng.choice(base)}"
+            before, after = rng.choice(["", *extras]), rng.choice(["", *extras])
+            q = " ".join(x for x in (before, rng.choice(base), after) if x)
         seen.add(q)
+    else:
+        raise SystemExit(f"load: the vocabulary makes fewer than {n} distinct queries")
     out = sorted(seen)
     rng.shuffle(out)
     return out
