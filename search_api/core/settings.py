@@ -8,7 +8,7 @@ weights are no business of the indexer, so they live here; `ApiSettings` is stil
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -45,6 +45,7 @@ class ApiSettings(Settings):
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
         "cors_origins": "STORESEARCH_CORS_ORIGINS", "max_body_bytes": "STORESEARCH_MAX_BODY_BYTES",
         "max_json_depth": "STORESEARCH_MAX_JSON_DEPTH",
+        "metrics": "STORESEARCH_METRICS",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -112,6 +113,13 @@ class ApiSettings(Settings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
     max_json_depth: int = Field(32, ge=2, le=512)
+    # --- metrics (search_api/core/metrics.py)
+    # GET /metrics: `on` for anyone who can reach the port, `key` for API-key holders, `off` a 404.
+    # On by default: the series are aggregates with bounded labels (no query text, user ids or
+    # Elasticsearch messages), /healthz already shows the index version and replica state, the
+    # server binds 127.0.0.1 unless told otherwise, and Prometheus scrapes without a secret. A
+    # deployment that exposes the port beyond its network blocks /metrics at the proxy or sets `key`.
+    metrics: Literal["on", "off", "key"] = "on"
 
     @field_validator("events_prefix")
     @classmethod

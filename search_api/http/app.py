@@ -11,6 +11,7 @@ from indexer.index_format import IndexerError
 from search_api.core.errors import ApiError, Unavailable
 from search_api.core.settings import ApiSettings
 from search_api.http import headers
+from search_api.http import metrics as http_metrics
 from search_api.http.audit_routes import bp as audits_bp
 from search_api.http.contract import bp as contract_bp
 from search_api.http.json_body import GuardedJSONProvider
@@ -39,8 +40,10 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
     app.register_blueprint(bp)
     app.register_blueprint(audits_bp)
     app.register_blueprint(contract_bp)
+    app.register_blueprint(http_metrics.bp)
     headers.install(app, rt.settings.cors_origins)
     _error_handlers(app)
+    http_metrics.install(app)  # last: its clock starts before every other before-request hook
     return app
 
 

@@ -84,6 +84,8 @@ ROUTES: tuple[Route, ...] = (
                    "schema": {"type": "string", "maxLength": 128}}], keyed=True, tag="audits"),
     Route("get", "/openapi.json", "This document", {200: "json"}, tag="operations"),
     Route("get", "/docs", "The contract as a readable page", {200: "html"}, tag="operations"),
+    Route("get", "/metrics", "Prometheus metrics (STORESEARCH_METRICS: on, key: API key holders, off: 404)",
+          {200: "prometheus", 401: "error", 404: "error"}, tag="operations"),
 )
 
 
@@ -106,6 +108,9 @@ def _answer(status: int, answer: type[BaseModel] | str) -> dict[str, Any]:
             model="ErrorBody")}}}}
     if answer == "html":
         return {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+    if answer == "prometheus":
+        return {"description": "Prometheus text exposition format 0.0.4",
+                "content": {"text/plain": {"schema": {"type": "string"}}}}
     if answer == "json":
         return {"description": "JSON document", "content": {"application/json": {"schema": {"type": "object"}}}}
     assert isinstance(answer, type)

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from elasticsearch import Elasticsearch
 
+from search_api.core.metrics import events_written
 from search_api.personal import event_store
 from search_api.personal.events import parse_events
 from search_api.personal.profile_store import ProfileService
@@ -45,5 +46,6 @@ def ingest(rt: Services, body: Any, *, refresh: bool | str = False) -> dict[str,
     known = event_store.known_products(rt.es, rt.settings, (e.product_id for e in events))
     report = event_store.write(rt.es, rt.settings, events, known=known, refresh=refresh)
     rt.profiles.invalidate(report.users)
+    events_written(report.accepted, len(report.rejected), report.unknown_products)
     return {"accepted": report.accepted, "rejected": report.rejected,
             "unknown_products": report.unknown_products}

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from indexer.index_format import IndexerError
+from search_api.core import metrics
 from search_api.core.errors import Unavailable
 from search_api.core.settings import ApiSettings
 from search_api.retrieval import describe, semantic
@@ -55,6 +56,12 @@ def require_some_leg(retrieved: Retrieved) -> None:
                           + "; ".join(f"{name} {retrieved.statuses[name].render()}" for name in failed))
 
 
+def count_legs(retrieved: Retrieved) -> None:
+    """Count every requested leg's outcome (before a search with no leg left fails)."""
+    for name, status in retrieved.statuses.items():
+        metrics.leg_outcome(name, status.outcome)
+
+
 def fused_ranking(req: SearchRequest, retrieved: Retrieved, settings: ApiSettings) -> Ranked:
     """The legs' results as one ranking (RRF in hybrid mode)."""
     weights = {"keyword": 1.0, "semantic": settings.semantic_weight, "profile": settings.personal_profile_weight}
@@ -76,8 +83,11 @@ def personal_order(ranked: Ranked, retrieved: Retrieved, live: Loaded,
     return ranked, affinity
 
 
-def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
+def search(rt: Runtime, req: SearchRequest, *, zone: bool = False) -> dict[str, Any]:
     """Answer one search request with results and meta (see API.md).
+
+    `zone`: this search fills the brand zone beside an organic search; its steps and legs are
+    counted like any other, but it is not an answer of its own (degraded answers count answers).
 
     Raises:
         Unavailable: no live index, every requested leg failed, or products could not be fetched.
@@ -87,9 +97,12 @@ def search(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
     settings = rt.settings
     live = live_index(rt)
     retrieved = run_legs(rt, req, live)
+    count_legs(retrieved)
     require_some_leg(retrieved)
     ranked, affinity = personal_order(fused_ranking(req, retrieved, settings), retrieved, live, settings)
     page = paginate(rt.es, live.index, req, [doc_id for doc_id, _ in ranked])
     results = describe.result_items(req, page, dict(ranked), retrieved, affinity, settings)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
+    if retrieved.failed and not zone:
+        metrics.degraded("+".join(retrieved.failed))
     return {"results": results, "meta": describe.meta(req, live.index, retrieved, page, took_ms)}

@@ -71,6 +71,11 @@ class LegStatus:
         """Whether the leg was skipped by design."""
         return self.state is LegState.SKIPPED
 
+    @property
+    def outcome(self) -> str:
+        """The status as metrics count it: "ok" (personalised or not, with or without history), "skipped", "failed"."""
+        return "failed" if self.failed else "skipped" if self.skipped else "ok"
+
     def render(self) -> str:
         """The status as the HTTP answer spells it: "ok", "failed: <reason>", …."""
         if self.state in _WITH_REASON:

@@ -14,6 +14,7 @@ from elasticsearch import Elasticsearch
 
 from indexer.index_format import IndexerError
 from search_api.core.errors import Unavailable
+from search_api.core.metrics import timed
 from search_api.retrieval.hydrate import display, eligible
 from search_api.retrieval.params import Mode, SearchRequest, Sort
 
@@ -70,9 +71,10 @@ def paginate(es: Elasticsearch, index: str, req: SearchRequest, ranked_ids: Sequ
 
     """
     try:
-        ordered = filtered_order(es, index, req, ranked_ids)
-        ids = ordered[req.offset:req.offset + req.size]
-        docs = display(es, index, ids)
+        with timed("page"):
+            ordered = filtered_order(es, index, req, ranked_ids)
+            ids = ordered[req.offset:req.offset + req.size]
+            docs = display(es, index, ids)
     except IndexerError as exc:
         raise Unavailable(f"could not fetch products: {exc}") from exc
     return Page(ordered, ids, docs)

@@ -16,6 +16,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from indexer.index_format import Embedder
+from search_api.core.metrics import query_vector
 
 QUERY_CACHE = 2048
 """Query vectors remembered per process (1.5 KB each at 384 dims)."""
@@ -55,11 +56,13 @@ class QueryVectors:
         with self._lock:
             if (hit := self._vectors.get(text)) is not None:
                 self._vectors.move_to_end(text)
+                query_vector("hit")
                 return hit
             pending = self._pending.get(text)
             owner = pending is None
             if pending is None:
                 pending = self._pending[text] = Future()
+        query_vector("miss" if owner else "coalesced")
         if not owner:
             return pending.result()
         try:

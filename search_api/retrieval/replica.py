@@ -19,6 +19,7 @@ import numpy as np
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import IndexerError, VectorIndex, alias_target, changes_since
+from search_api.core import metrics
 from search_api.core.settings import ApiSettings
 
 log = logging.getLogger(__name__)
@@ -96,8 +97,11 @@ class VectorReplica:
                     self.applied += len(upserts) + len(removals)
             except IndexerError as exc:
                 self._sync_error = str(exc)
+                metrics.replica_sync_failures.inc()
                 raise
             self._synced_at, self._sync_error = time.time(), None
+            metrics.replica_synced(self._settings.products_alias, vectors.seq, len(upserts) + len(removals),
+                                   self._synced_at)
             return len(upserts) + len(removals)
 
     def status(self) -> dict[str, object]:
@@ -135,11 +139,21 @@ class VectorReplica:
                 log.warning("alias check failed; serving %s", self._loaded.index, exc_info=True)
                 return self._loaded
             self._checked_at = time.monotonic()
+            previous = self._loaded
             if target is None:
                 self._loaded = None
             elif self._loaded is None or self._loaded.index != target:
                 self._loaded = self._load(target)
+            if self._loaded is not previous:
+                self._swapped(previous)
             return self._loaded
+
+    def _swapped(self, previous: Loaded | None) -> None:
+        """Tell the metrics which version is served now, and the sequence its snapshot starts at."""
+        loaded = self._loaded
+        metrics.replica_serves(loaded.index if loaded else None, previous.index if previous else None)
+        if loaded is not None and loaded.vectors is not None:
+            metrics.replica_seq.labels(self._settings.products_alias).set(loaded.vectors.seq)
 
     def _load(self, index: str) -> Loaded:
         directory = self._settings.vectors_dir / index

@@ -16,6 +16,7 @@ from concurrent.futures import Future
 import numpy as np
 
 from indexer.index_format import IndexerError, VectorIndex
+from search_api.core.metrics import timed
 from search_api.personal.personalize import keyword_functions
 from search_api.personal.profile import Profile
 from search_api.retrieval import keyword, semantic
@@ -41,10 +42,11 @@ def build_profile(rt: Runtime, req: SearchRequest) -> tuple[Profile | None, LegS
     if not wants_profile(req):
         return None, None
     try:
-        if req.history is not None:
-            profile = rt.profiles.from_history(req.history)
-        else:
-            profile = rt.profiles.for_user(req.user_id or "")
+        with timed("personal"):
+            if req.history is not None:
+                profile = rt.profiles.from_history(req.history)
+            else:
+                profile = rt.profiles.for_user(req.user_id or "")
     except IndexerError as exc:  # personalisation is a bonus: search on without it
         return None, LegStatus.failure(str(exc))
     return profile, LegStatus(LegState.OK if not profile.empty else LegState.NO_HISTORY)
@@ -76,8 +78,9 @@ def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_b
         return None
     personal = usable(profile_box.result()[0])
     functions = keyword_functions(personal, rt.settings) if personal is not None else None
-    return keyword.search(rt.es, index, req, size=keyword_depth(rt, req, personal), functions=functions,
-                          max_boost=rt.settings.personal_max_boost)
+    with timed("keyword"):
+        return keyword.search(rt.es, index, req, size=keyword_depth(rt, req, personal), functions=functions,
+                              max_boost=rt.settings.personal_max_boost)
 
 
 def encode_query(rt: Runtime, req: SearchRequest, live: Loaded) -> tuple[np.ndarray | None, LegStatus | None]:
@@ -97,9 +100,10 @@ def semantic_leg(rt: Runtime, req: SearchRequest, vectors: VectorIndex, query_ve
     """The semantic leg on the replica, bent by the shopper's taste vector when there is one."""
     settings = rt.settings
     try:
-        return semantic.search(vectors, query_vector, size=max(settings.semantic_candidates, req.offset + req.size),
-                               profile=taste, alpha=settings.personal_alpha, gate_depth=settings.personal_gate_depth,
-                               gate_ratio=settings.personal_gate_ratio)
+        with timed("semantic_search"):
+            return semantic.search(vectors, query_vector, size=max(settings.semantic_candidates, req.offset + req.size),
+                                   profile=taste, alpha=settings.personal_alpha,
+                                   gate_depth=settings.personal_gate_depth, gate_ratio=settings.personal_gate_ratio)
     except Exception as exc:  # a broken replica must not take keyword search down
         return None, LegStatus.failure(type(exc).__name__)
 
@@ -127,8 +131,9 @@ def profile_leg(rt: Runtime, req: SearchRequest, live: Loaded, taste: np.ndarray
     if (taste is None or live.vectors is None or req.mode != Mode.HYBRID or "semantic" in results
             or semantic_status is None or not semantic_status.skipped or "keyword" not in results):
         return None
-    return semantic.profile_leg(live.vectors, results["keyword"].ids, taste,
-                                gate_ratio=rt.settings.personal_gate_ratio)
+    with timed("profile"):
+        return semantic.profile_leg(live.vectors, results["keyword"].ids, taste,
+                                    gate_ratio=rt.settings.personal_gate_ratio)
 
 
 def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from indexer.index_format import Embedder, VectorIndex, detect_language
+from search_api.core.metrics import timed
 from search_api.personal.personalize import profile_ranking, rerank_neighbours
 from search_api.retrieval.legs import LegResult, LegState, LegStatus
 
@@ -20,7 +21,9 @@ def encode(embedder: Embedder, q: str) -> tuple[np.ndarray | None, LegStatus]:
     readable = embedder.readable(q)
     if not readable:
         return None, LegStatus.skip(f"model does not cover {detect_language(q)}")
-    return embedder.embed_query(readable), LegStatus(LegState.OK)
+    with timed("semantic_encode"):  # a remembered query vector takes microseconds
+        vector = embedder.embed_query(readable)
+    return vector, LegStatus(LegState.OK)
 
 
 def search(vectors: VectorIndex, query: np.ndarray, *, size: int, profile: np.ndarray | None = None,
