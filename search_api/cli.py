@@ -1,4 +1,7 @@
-"""`search-api serve`: run the HTTP service; `events-retention`: drop old event days; `audit`: batch audits.
+"""`search-api serve|events-retention|audit|keys`: the service, event retention, batch audits, API keys.
+
+`serve` runs the HTTP service; `events-retention` drops old event days; `audit` runs batch
+audits; `keys` adds, rotates, revokes and lists API keys.
 
 Exit codes: 0 success or normal stop, 1 the job failed, 2 bad arguments or configuration.
 """
@@ -30,11 +33,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from search_api.brands import audit_cli
 
     audit_cli.add_parser(sub)
+    from search_api.http import keys_cli
+
+    keys_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "events-retention":
         return _retention(args)
     if args.command == "audit":
         return _audit(args)
+    if args.command == "keys":
+        return run_command("search-api", lambda: keys_cli.run(args, ApiSettings.from_env()))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("elastic_transport", "faiss.loader", "sentence_transformers"):  # a line per request
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -49,12 +57,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rt = Runtime(settings)
     try:
+        app = create_app(settings, runtime=rt)
+    except ConfigError as exc:  # the API keys file: before paying for the model
+        print(f"search-api: error: {exc}", file=sys.stderr)
+        return USAGE
+    try:
         rt.embedder.embed_query("warm up")  # the first query should not pay for loading the model
         live = rt.replica.current()
         logging.info("live index: %s", live.index if live else "none yet (run `indexer build`)")
     except IndexerError as exc:
         logging.warning("starting without a live index: %s", exc)
-    app = create_app(settings, runtime=rt)
     host, port = args.host or settings.api_host, args.port or settings.api_port
     logging.info("serving on http://%s:%d", host, port)
     make_server(app, host=host, port=port, threads=args.threads).run()

@@ -4,8 +4,10 @@
     ├── InvalidParameter     400: a request field is missing or out of range (names the field)
     │   ├── InvalidEvents    400: events of a batch failed validation (each with its index and field)
     │   └── InvalidJson      400: a body beyond the parser's limits (too deep, non-finite numbers)
-    ├── Unauthorized         401: a protected endpoint without the right API key
+    ├── Unauthorized         401: a protected endpoint without a valid API key
+    ├── Forbidden            403: a valid key without the scope the endpoint needs (names it)
     ├── NotFound             404
+    ├── RateLimited          429: the caller's token bucket is empty (Retry-After header)
     └── Unavailable          503: nothing could answer (all legs failed, no index yet)
 
 Foreign errors (Elasticsearch, FAISS) are translated where they happen; anything else becomes a
@@ -44,6 +46,10 @@ class ApiError(Exception):
         error.update(self.extra)
         return {"error": error}
 
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the body (none by default)."""
+        return {}
+
 
 class InvalidParameter(ApiError):
     """A request field is missing, malformed or out of range."""
@@ -78,6 +84,33 @@ class Unauthorized(ApiError):
 
     status = 401
     code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    """A valid key that lacks the scope the endpoint needs; the body names the scope."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this API key lacks the scope {scope!r} (or 'admin') that this endpoint needs",
+                         field="X-API-Key", extra={"scope": scope})
+
+
+class RateLimited(ApiError):
+    """Too many requests from one key or address; `Retry-After` says when a token is back."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int, who: str) -> None:
+        super().__init__(f"too many requests from this {who}; retry after {retry_after} s",
+                         extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """`Retry-After` in whole seconds, at least 1."""
+        return {"Retry-After": str(self.retry_after)}
 
 
 class NotFound(ApiError):

@@ -8,11 +8,14 @@ weights are no business of the indexer, so they live here; `ApiSettings` is stil
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
 from indexer.index_format import DEFAULT_ACTION_WEIGHTS, Settings, name_part
+from search_api.core.credentials import HASH, hash_key
+from search_api.core.rates import parse_rate
 
 ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
 """A serialised browser origin: scheme, host (or bracketed IPv6) and an optional port."""
@@ -46,6 +49,9 @@ class ApiSettings(Settings):
         "cors_origins": "STORESEARCH_CORS_ORIGINS", "max_body_bytes": "STORESEARCH_MAX_BODY_BYTES",
         "max_json_depth": "STORESEARCH_MAX_JSON_DEPTH",
         "metrics": "STORESEARCH_METRICS",
+        "api_keys_file": "STORESEARCH_API_KEYS_FILE", "trusted_proxies": "STORESEARCH_TRUSTED_PROXIES",
+        "rate_search": "STORESEARCH_RATE_SEARCH", "rate_search_keyed": "STORESEARCH_RATE_SEARCH_KEYED",
+        "rate_events": "STORESEARCH_RATE_EVENTS", "rate_events_keyed": "STORESEARCH_RATE_EVENTS_KEYED",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -66,7 +72,8 @@ class ApiSettings(Settings):
     # deletes): a change is in every leg within about this long.
     sync_seconds: float = Field(2.0, ge=0.0, le=3600.0)
     # --- viewing events and personalisation (search_api/personal/)
-    # Key for /events and /users/<id>/profile; unset means those endpoints refuse every request.
+    # Legacy single key with every scope (kept for existing deployments; prefer `api_keys_file`).
+    # Held only as its hash (`sha256:<hex>`, which may also be given directly): see `_api_key`.
     api_key: str | None = None
     # Events live in `<events_prefix>-events-YYYY.MM.DD`; default: `prefix`. A separate prefix lets
     # a benchmark personalise against a read-only product index.
@@ -120,12 +127,41 @@ class ApiSettings(Settings):
     # server binds 127.0.0.1 unless told otherwise, and Prometheus scrapes without a secret. A
     # deployment that exposes the port beyond its network blocks /metrics at the proxy or sets `key`.
     metrics: Literal["on", "off", "key"] = "on"
+    # --- access control and rate limits (search_api/http/access.py)
+    # JSON lines {"id", "hash", "scopes"} written by `search-api keys`; re-read when it changes.
+    api_keys_file: Path | None = None
+    # Proxies in front of the API that append to X-Forwarded-For; 0 trusts no such header.
+    trusted_proxies: int = Field(0, ge=0, le=16)
+    # Token buckets per route class (`core/rates.py` grammar), per client address for callers
+    # without a valid key and per key otherwise. Per worker process. The defaults are a safety net
+    # against runaway clients, above what bench/load.py sends from one address (~300/s): set
+    # real ones for production.
+    rate_search: str = "500/s burst 1000"
+    rate_search_keyed: str = "2000/s burst 4000"
+    # Without a valid key /events answers 401: this only slows down key guessing.
+    rate_events: str = "20/s burst 40"
+    rate_events_keyed: str = "200/s burst 400"
 
     @field_validator("events_prefix")
     @classmethod
     def _events_prefix(cls, value: str | None) -> str | None:
         """Part of index names, like `prefix`."""
         return None if value is None else name_part(value)
+
+    @field_validator("api_key")
+    @classmethod
+    def _api_key(cls, value: str | None) -> str | None:
+        """The key's hash: the plain key is not kept (nor shown by repr or model_dump)."""
+        if not value or not value.strip():  # blank was always "no key"
+            return None
+        return value if HASH.fullmatch(value) else hash_key(value)
+
+    @field_validator("rate_search", "rate_search_keyed", "rate_events", "rate_events_keyed")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        """Checked at start; the HTTP layer parses it again into its buckets."""
+        parse_rate(value)
+        return value
 
     @field_validator("action_weights", mode="before")
     @classmethod

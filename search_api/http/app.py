@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 from indexer.index_format import IndexerError
 from search_api.core.errors import ApiError, Unavailable
 from search_api.core.settings import ApiSettings
-from search_api.http import headers
+from search_api.http import access, headers
 from search_api.http import metrics as http_metrics
 from search_api.http.audit_routes import bp as audits_bp
 from search_api.http.contract import bp as contract_bp
@@ -27,7 +27,11 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 4
 def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None = None) -> Flask:
     """Build the app; heavy objects live in `app.extensions["storesearch"]` and load lazily.
 
-    Building the app opens no connection and loads no model.
+    Building the app opens no connection and loads no model (it reads the API keys file, if set).
+
+    Raises:
+        ConfigError: the API keys file is set but missing or invalid.
+
     """
     app = Flask(__name__)
     rt = runtime or Runtime(settings or ApiSettings.from_env())
@@ -42,6 +46,7 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
     app.register_blueprint(contract_bp)
     app.register_blueprint(http_metrics.bp)
     headers.install(app, rt.settings.cors_origins)
+    access.install(app, rt.settings)
     _error_handlers(app)
     http_metrics.install(app)  # last: its clock starts before every other before-request hook
     return app
@@ -54,7 +59,7 @@ def _error_handlers(app: Flask) -> None:
     def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
         if exc.status >= 500:
             log.warning("%s %.200r answered %d: %s", request.method, request.path, exc.status, exc.message)
-        return jsonify(exc.body()), exc.status
+        return jsonify(exc.body()), exc.status, exc.headers()
 
     @app.errorhandler(IndexerError)
     def _engine_error(exc: IndexerError):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""HTTP routes of audits (API key): start, list, fetch, compare, export, report.
+"""HTTP routes of audits (API key with the scope `audits`): start, list, fetch, compare, export, report.
 
 `POST /audits` validates the request at once (400s name the field), then runs the cells in a
 background thread and answers 202 with the run id; `GET /audits/<id>` shows progress while it
@@ -10,9 +10,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from search_api.brands import audit_report, audit_runs, audit_store, audits
+from search_api.core.credentials import AUDITS
 from search_api.core.errors import InvalidParameter
 from search_api.http import path_ids
-from search_api.http.auth import require_key
+from search_api.http.auth import require
 from search_api.http.headers import html_csp
 from search_api.retrieval.runtime import Runtime
 
@@ -20,8 +21,8 @@ bp = Blueprint("audits", __name__)
 
 
 def _rt() -> Runtime:
+    require(AUDITS)
     rt: Runtime = current_app.extensions["storesearch"]
-    require_key(rt.settings.api_key, request.headers)
     return rt
 
 

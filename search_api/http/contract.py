@@ -16,6 +16,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
 from search_api.brands.audit_spec import AuditRequest
+from search_api.core.credentials import AUDITS, EVENTS_WRITE, PROFILES_READ
 from search_api.http import schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
@@ -24,6 +25,8 @@ bp = Blueprint("contract", __name__, template_folder="templates", static_folder=
                static_url_path="/docs/static")
 REF = "#/components/schemas/{model}"
 KEY = [{"ApiKey": []}]
+RETRY_AFTER = {"Retry-After": {"description": "Seconds until the caller's rate limit lets a request through.",
+                               "schema": {"type": "integer", "minimum": 1}}}
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,8 @@ class Route:
     query: type[BaseModel] | None = None
     body: type[BaseModel] | str | None = None
     params: list[dict[str, Any]] = field(default_factory=list)
-    keyed: bool = False
+    scope: str | None = None
+    """The API key scope the route needs (None: public)."""
     tag: str = "search"
 
 
@@ -48,40 +52,40 @@ def _path_param(name: str, description: str) -> dict[str, Any]:
 
 ROUTES: tuple[Route, ...] = (
     Route("get", "/search", "Search with query-string parameters", {200: schemas.SearchAnswer, 400: "error",
-                                                                   503: "error"}, query=SearchParams),
+                                                                   429: "error", 503: "error"}, query=SearchParams),
     Route("post", "/search", "Search with a JSON body (may carry an inline `history`)",
-          {200: schemas.SearchAnswer, 400: "error", 413: "error", 503: "error"}, body=SearchParams),
+          {200: schemas.SearchAnswer, 400: "error", 413: "error", 429: "error", 503: "error"}, body=SearchParams),
     Route("post", "/events", "Store a batch of viewing events (207 when some were refused)",
-          {200: schemas.EventsAnswer, 207: schemas.EventsAnswer, 400: "error", 401: "error", 413: "error",
-           503: "error"}, body="events",
+          {200: schemas.EventsAnswer, 207: schemas.EventsAnswer, 400: "error", 401: "error", 403: "error",
+           413: "error", 429: "error", 503: "error"}, body="events",
           params=[{"name": "refresh", "in": "query", "required": False,
                    "description": "Make the events searchable before answering.",
-                   "schema": {"enum": ["true", "false", "wait_for"]}}], keyed=True, tag="events"),
+                   "schema": {"enum": ["true", "false", "wait_for"]}}], scope=EVENTS_WRITE, tag="events"),
     Route("get", "/users/{user_id}/profile", "A shopper's profile in readable form",
-          {200: schemas.ProfileAnswer, 400: "error", 401: "error", 503: "error"},
-          params=[_path_param("user_id", "The shopper.")], keyed=True, tag="events"),
+          {200: schemas.ProfileAnswer, 400: "error", 401: "error", 403: "error", 503: "error"},
+          params=[_path_param("user_id", "The shopper.")], scope=PROFILES_READ, tag="events"),
     Route("get", "/healthz", "Liveness and what is loaded", {200: schemas.Health}, tag="operations"),
     Route("get", "/readyz", "Readiness: a live index and its vectors are loaded",
           {200: schemas.Ready, 503: schemas.Ready}, tag="operations"),
     Route("post", "/audits", "Start a brand-keyword ranking audit (runs in the background)",
-          {202: schemas.AuditStarted, 400: "error", 401: "error", 413: "error", 503: "error"},
-          body=AuditRequest, keyed=True, tag="audits"),
-    Route("get", "/audits", "The newest audit runs", {200: schemas.AuditList, 401: "error", 503: "error"},
-          keyed=True, tag="audits"),
+          {202: schemas.AuditStarted, 400: "error", 401: "error", 403: "error", 413: "error", 503: "error"},
+          body=AuditRequest, scope=AUDITS, tag="audits"),
+    Route("get", "/audits", "The newest audit runs", {200: schemas.AuditList, 401: "error", 403: "error",
+                                                     503: "error"}, scope=AUDITS, tag="audits"),
     Route("get", "/audits/compare", "Per-cell rank deltas between two runs",
-          {200: schemas.AuditComparison, 400: "error", 401: "error", 404: "error", 503: "error"},
+          {200: schemas.AuditComparison, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
           params=[{"name": n, "in": "query", "required": True, "description": f"The {n} audit id.",
                    "schema": {"type": "string", "maxLength": 128}} for n in ("base", "head")],
-          keyed=True, tag="audits"),
+          scope=AUDITS, tag="audits"),
     Route("get", "/audits/{run_id}", "A run as JSON, or its CSV export with a `.csv` suffix",
-          {200: schemas.AuditRun, 400: "error", 401: "error", 404: "error", 503: "error"},
+          {200: schemas.AuditRun, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
           params=[_path_param("run_id", "The audit id (append `.csv` for the CSV export).")],
-          keyed=True, tag="audits"),
+          scope=AUDITS, tag="audits"),
     Route("get", "/audits/{run_id}/report", "The HTML report of a run (`base` highlights deltas)",
-          {200: "html", 400: "error", 401: "error", 404: "error", 503: "error"},
+          {200: "html", 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
           params=[_path_param("run_id", "The audit id."),
                   {"name": "base", "in": "query", "required": False, "description": "An earlier run to compare with.",
-                   "schema": {"type": "string", "maxLength": 128}}], keyed=True, tag="audits"),
+                   "schema": {"type": "string", "maxLength": 128}}], scope=AUDITS, tag="audits"),
     Route("get", "/openapi.json", "This document", {200: "json"}, tag="operations"),
     Route("get", "/docs", "The contract as a readable page", {200: "html"}, tag="operations"),
     Route("get", "/metrics", "Prometheus metrics (STORESEARCH_METRICS: on, key: API key holders, off: 404)",
@@ -102,10 +106,16 @@ def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[di
     return out
 
 
+ERRORS = {401: "No API key, or an unknown one",
+          403: "The API key lacks the route's scope (named in `error.scope`)",
+          429: "Rate limited (per API key, or per client address without one); see Retry-After"}
+
+
 def _answer(status: int, answer: type[BaseModel] | str) -> dict[str, Any]:
     if answer == "error":
-        return {"description": "Error", "content": {"application/json": {"schema": {"$ref": REF.format(
-            model="ErrorBody")}}}}
+        error = {"description": ERRORS.get(status, "Error"), "content": {"application/json": {"schema": {
+            "$ref": REF.format(model="ErrorBody")}}}}
+        return {**error, "headers": RETRY_AFTER} if status == 429 else error
     if answer == "html":
         return {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
     if answer == "prometheus":
@@ -141,8 +151,9 @@ def openapi() -> dict[str, Any]:
         elif isinstance(route.body, type):
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
                 "$ref": REF.format(model=route.body.__name__)}}}}
-        if route.keyed:
+        if route.scope:
             op["security"] = KEY
+            op["description"] = f"Needs an API key with the scope `{route.scope}` (or `admin`)."
         paths.setdefault(route.path, {})[route.method] = op
     return {
         "openapi": "3.1.0",

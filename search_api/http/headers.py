@@ -33,6 +33,8 @@ JSON_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-ac
 CORS_METHODS = "GET, POST"
 CORS_HEADERS = "Content-Type, X-API-Key, Authorization"
 CORS_MAX_AGE = "600"
+CORS_EXPOSE = "Retry-After"
+"""Response headers a page's script may read besides the safelisted ones (a 429's wait)."""
 
 
 def html_csp(style_hashes: Iterable[str]) -> str:
@@ -61,6 +63,7 @@ def _cors(response: Response, allowed: frozenset[str]) -> None:
     if origin is None or origin.lower() not in allowed:
         return
     response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
     if request.method == "OPTIONS" and request.headers.get("Access-Control-Request-Method"):
         response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
         response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS

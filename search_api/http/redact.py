@@ -1,10 +1,11 @@
 """What a search answer may tell its caller.
 
 Personalised search is public (`user_id=` needs no key), but a stored shopper's profile is not:
-without the API key, `meta.profile` (top brands and categories, last activity) and each result's
-`explain.personal` (reasons such as "brand affinity 0.40 (棉语)") are removed from an answer
-personalised by `user_id`, as `GET /users/<id>/profile` would refuse that caller. The ranking
-itself stays personalised. A profile built from an inline `history` is the caller's own and stays.
+without an API key holding `profiles:read` (or `admin`), `meta.profile` (top brands and
+categories, last activity) and each result's `explain.personal` (reasons such as "brand affinity
+0.40 (棉语)") are removed from an answer personalised by `user_id`, as `GET /users/<id>/profile`
+would refuse that caller. The ranking itself stays personalised. A profile built from an inline
+`history` is the caller's own and stays.
 
 For every caller, a failed leg says only `failed`: its detail can be Elasticsearch's own error
 text, which is logged instead.

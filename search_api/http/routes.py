@@ -10,9 +10,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from indexer.index_format import IndexerError, ping
 from search_api.brands.answer import answer
+from search_api.core.credentials import EVENTS_WRITE, PROFILES_READ
 from search_api.core.errors import InvalidParameter
-from search_api.http import path_ids
-from search_api.http.auth import has_key, require_key
+from search_api.http import auth, path_ids
 from search_api.http.json_body import parse_json
 from search_api.http.redact import public_answer
 from search_api.personal.events import parse_history
@@ -56,8 +56,8 @@ def search_post():  # type: ignore[no-untyped-def]
 
 
 def _may_see_profile(rt: Runtime, req: SearchRequest) -> bool:
-    """A stored shopper's profile is for key holders; an inline history is the caller's own."""
-    return not req.user_id or has_key(rt.settings.api_key, request.headers)
+    """A stored shopper's profile is for keys that may read profiles; an inline history is the caller's own."""
+    return not req.user_id or auth.allows(PROFILES_READ)
 
 
 REFRESH_CHOICES = {"": False, "false": False, "true": True, "wait_for": "wait_for"}
@@ -65,9 +65,9 @@ REFRESH_CHOICES = {"": False, "false": False, "true": True, "wait_for": "wait_fo
 
 @bp.post("/events")
 def events_post():  # type: ignore[no-untyped-def]
-    """Store a batch of viewing events (API key); 207 when Elasticsearch refused some."""
+    """Store a batch of viewing events (scope events:write); 207 when Elasticsearch refused some."""
     rt = runtime()
-    require_key(rt.settings.api_key, request.headers)
+    auth.require(EVENTS_WRITE)
     try:
         body = parse_json(request.get_data(cache=False), max_depth=rt.settings.max_json_depth)
     except ValueError:
@@ -81,9 +81,9 @@ def events_post():  # type: ignore[no-untyped-def]
 
 @bp.get("/users/<user_id>/profile")
 def profile_get(user_id: str):  # type: ignore[no-untyped-def]
-    """A shopper's profile in readable form (API key)."""
+    """A shopper's profile in readable form (scope profiles:read)."""
     rt = runtime()
-    require_key(rt.settings.api_key, request.headers)
+    auth.require(PROFILES_READ)
     profile = rt.profiles.for_user(path_ids.user_id(user_id))
     s = rt.settings
     return jsonify({"user_id": user_id, **profile.describe(), "window_days": s.profile_window_days,

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from search_api.core.credentials import hash_key
 from search_api.http.app import create_app
 from search_api.retrieval.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 KEY = {"X-API-Key": "secret"}
+WRITER, READER = {"X-API-Key": "feed-key"}, {"X-API-Key": "reader-key"}  # events:write only; profiles:read only
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +23,12 @@ def catalog(sample_index):
 
 
 @pytest.fixture(scope="module")
-def client(sample_index, isolated_module, model, es):
-    settings = sample_index.settings.with_(api_key="secret", events_prefix=isolated_module.prefix)
+def client(sample_index, isolated_module, model, es, tmp_path_factory):
+    keys = tmp_path_factory.mktemp("keys") / "keys.jsonl"
+    keys.write_text("".join(json.dumps({"id": i, "hash": hash_key(h["X-API-Key"]), "scopes": [s]}) + "\n"
+                            for i, h, s in (("feed", WRITER, "events:write"), ("reader", READER, "profiles:read"))))
+    settings = sample_index.settings.with_(api_key="secret", events_prefix=isolated_module.prefix,
+                                           api_keys_file=keys)
     yield create_app(runtime=Runtime(settings, embedder=model, es=es)).test_client()
     es.options(ignore_status=404).indices.delete_index_template(name=f"{isolated_module.prefix}-events")
 
@@ -118,9 +124,11 @@ def profile_words(body):
     return body["meta"].get("profile"), [e for e in explains if e]
 
 
-@pytest.mark.parametrize("headers", [None, {"X-API-Key": "wrong"}])
-def test_without_the_key_explain_shows_no_stored_profile(client, catalog, shoppers, headers):
-    keyed = search(client, "pillow", user_id="mum-to-be", explain="true", headers=KEY)
+@pytest.mark.parametrize("headers", [None, {"X-API-Key": "wrong"}, WRITER])
+@pytest.mark.parametrize("reader", [KEY, READER])
+def test_without_the_key_explain_shows_no_stored_profile(client, catalog, shoppers, headers, reader):
+    """Only a key that may read profiles (profiles:read, or the legacy key's admin) sees one."""
+    keyed = search(client, "pillow", user_id="mum-to-be", explain="true", headers=reader)
     profile, personal = profile_words(keyed)
     assert profile["top_categories"][0]["category"] == "孕妇枕" and any("孕妇枕" in str(p) for p in personal)
     body = search(client, "pillow", user_id="mum-to-be", explain="true", headers=headers)
