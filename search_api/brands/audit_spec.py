@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, SkipValidation, StringConstraints, model_validator
 
 from indexer.index_format import normalize
-from search_api.core.validation import problem, strings, validate
+from search_api.core.validation import is_bool_or_text, problem, refuse, strings, validate
 from search_api.personal.events import HistoryEvent
 from search_api.retrieval.params import MAX_QUERY_CHARS, MAX_SIZE
 
@@ -102,7 +102,7 @@ class PersonaRequest(BaseModel):
         if isinstance(data, Mapping):
             if data.get("user_id") is not None and data.get("history") is not None:
                 raise problem("has a user_id or a history, not both")
-            extra = sorted(set(data) - {"label"})
+            extra = sorted(set(data) - {"label", "user_id", "history"})  # given as null: absent
             if data.get("user_id") is None and data.get("history") is None and extra:
                 raise problem(f"has unknown fields {extra}")  # a typo would silently make it anonymous
         return data
@@ -118,7 +118,8 @@ class AuditRequest(BaseModel):
     pairs: list[Pair] | None = Field(None, description="Explicit (brand, keyword) pairs; else brands × keywords.")
     brands: Texts | None = Field(None, description="Brands, each measured on every keyword.")
     keywords: Texts | None = Field(None, description="Keywords, each searched once per persona.")
-    top_k: int = Field(DEFAULT_TOP_K, strict=True, ge=1, le=MAX_SIZE, description="Results examined per cell.")
+    top_k: Annotated[int, refuse(is_bool_or_text, "must be an integer")] = Field(
+        DEFAULT_TOP_K, ge=1, le=MAX_SIZE, description="Results examined per cell.")
     personas: list[PersonaRequest] = Field(
         default_factory=lambda: [PersonaRequest()], min_length=1, description="Who searches (default: anonymous).")
     name: str = Field("", max_length=MAX_NAME_CHARS, description="A label for the run.")
