@@ -192,7 +192,8 @@ def is_bool_or_text(value: Any) -> bool:
 WHITE_SPACE = r"\t-\r\u001c- \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 """What `str.strip` removes, spelled out for a regex class: `\\s` differs between Python, ECMA and Rust."""
 NOT_BLANK = f"[^{WHITE_SPACE}]"
-"""JSON Schema `pattern` of a string `str.strip` leaves non-empty."""
+"""JSON Schema `pattern` of a string `str.strip` leaves non-empty (pydantic's `strip_whitespace`
+keeps U+001C-U+001F: for the fields it strips, the schema is that much stricter than the check)."""
 
 
 def not_blank(**schema: Any) -> Any:
