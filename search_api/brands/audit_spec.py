@@ -10,10 +10,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, Field, SkipValidation, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SkipValidation, StringConstraints, model_validator
 
 from indexer.index_format import normalize
-from search_api.core.validation import problem, strings, validate
+from search_api.core.validation import NonBlank, is_bool_or_text, not_blank, problem, refuse, strings, validate
 from search_api.personal.events import HistoryEvent
 from search_api.retrieval.params import MAX_QUERY_CHARS, MAX_SIZE
 
@@ -67,14 +67,16 @@ def _texts(value: Any) -> list[str]:
     return list(texts)
 
 
-Texts = Annotated[list[str], BeforeValidator(_texts)]
+Texts = Annotated[list[NonBlank], BeforeValidator(_texts)]
+Keywords = Annotated[list[Annotated[str, not_blank(maxLength=MAX_QUERY_CHARS)]], BeforeValidator(_texts)]
+"""At most `MAX_QUERY_CHARS` each, counted after normalising, like `q`."""
 
 
 class Pair(BaseModel):
     """One brand measured on one keyword."""
 
-    brand: str = Field(min_length=1, description="The brand whose ranking is measured.")
-    keyword: str = Field(min_length=1, description="The query typed.")
+    brand: Annotated[str, not_blank()] = Field(min_length=1, description="The brand whose ranking is measured.")
+    keyword: Annotated[str, not_blank(maxLength=MAX_QUERY_CHARS)] = Field(min_length=1, description="The query typed.")
 
     @model_validator(mode="before")
     @classmethod
@@ -88,10 +90,14 @@ class Pair(BaseModel):
 class PersonaRequest(BaseModel):
     """Who searches: anonymous (a label only), a stored shopper (`user_id`) or an inline `history`."""
 
+    model_config = ConfigDict(json_schema_extra={  # what `_one_kind` checks, for the contract
+        "additionalProperties": False, "not": {"required": ["user_id", "history"], "properties": {
+            "user_id": {"type": "string"}, "history": {"type": "array"}}}})
+
     label: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1,
-                                                   max_length=MAX_LABEL_CHARS)] = Field(
+                                                   max_length=MAX_LABEL_CHARS), not_blank()] = Field(
         None, description="Unique in the audit; default: the user_id, `anonymous` or `history-<i>`.")
-    user_id: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1)] = Field(
+    user_id: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1), not_blank()] = Field(
         None, description="A shopper with events in the profile window.")
     history: SkipValidation[list[HistoryEvent] | None] = Field(
         None, description="An inline viewing history, validated like `POST /search`'s.")
@@ -102,7 +108,7 @@ class PersonaRequest(BaseModel):
         if isinstance(data, Mapping):
             if data.get("user_id") is not None and data.get("history") is not None:
                 raise problem("has a user_id or a history, not both")
-            extra = sorted(set(data) - {"label"})
+            extra = sorted(set(data) - {"label", "user_id", "history"})  # given as null: absent
             if data.get("user_id") is None and data.get("history") is None and extra:
                 raise problem(f"has unknown fields {extra}")  # a typo would silently make it anonymous
         return data
@@ -115,10 +121,17 @@ class PersonaRequest(BaseModel):
 class AuditRequest(BaseModel):
     """`POST /audits`: brands × keywords (or explicit pairs) × personas, searched through the live path."""
 
-    pairs: list[Pair] | None = Field(None, description="Explicit (brand, keyword) pairs; else brands × keywords.")
+    model_config = ConfigDict(json_schema_extra={"anyOf": [  # what `_runnable` checks, for the contract
+        {"required": ["pairs"], "properties": {"pairs": {"type": "array"}}},
+        {"required": ["brands", "keywords"], "properties": {"brands": {"type": "array", "minItems": 1},
+                                                            "keywords": {"type": "array", "minItems": 1}}}]})
+
+    pairs: Annotated[list[Pair] | None, Field(json_schema_extra={"minItems": 1})] = Field(
+        None, description="Explicit (brand, keyword) pairs; else brands × keywords.")
     brands: Texts | None = Field(None, description="Brands, each measured on every keyword.")
-    keywords: Texts | None = Field(None, description="Keywords, each searched once per persona.")
-    top_k: int = Field(DEFAULT_TOP_K, strict=True, ge=1, le=MAX_SIZE, description="Results examined per cell.")
+    keywords: Keywords | None = Field(None, description="Keywords, each searched once per persona.")
+    top_k: Annotated[int, refuse(is_bool_or_text, "must be an integer")] = Field(
+        DEFAULT_TOP_K, ge=1, le=MAX_SIZE, description="Results examined per cell.")
     personas: list[PersonaRequest] = Field(
         default_factory=lambda: [PersonaRequest()], min_length=1, description="Who searches (default: anonymous).")
     name: str = Field("", max_length=MAX_NAME_CHARS, description="A label for the run.")

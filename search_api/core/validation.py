@@ -11,9 +11,9 @@ spanning several fields (a model validator) names the one it reports with `at`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from search_api.core.errors import InvalidEvents, InvalidParameter
@@ -187,6 +187,26 @@ def is_bool(value: Any) -> bool:
 def is_bool_or_text(value: Any) -> bool:
     """A boolean or a string given for a number in a JSON-only body."""
     return isinstance(value, bool | str)
+
+
+WHITE_SPACE = r"\t-\r\u001c- \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+"""What `str.strip` removes, spelled out for a regex class: `\\s` differs between Python, ECMA and Rust."""
+NOT_BLANK = f"[^{WHITE_SPACE}]"
+"""JSON Schema `pattern` of a string `str.strip` leaves non-empty (pydantic's `strip_whitespace`
+keeps U+001C-U+001F: for the fields it strips, the schema is that much stricter than the check)."""
+
+
+def not_blank(**schema: Any) -> Any:
+    """Schema only: the contract says a string must hold more than white space (plus `schema`).
+
+    For strings a model strips and then refuses when empty: the check is the model's own, this
+    tells clients (and the fuzzer) the rule; validation does not change.
+    """
+    return Field(json_schema_extra={"pattern": NOT_BLANK, **schema})
+
+
+NonBlank = Annotated[str, not_blank()]
+"""An item of a list of stripped, non-empty strings (`strings`)."""
 
 
 def strings(values: Sequence[Any]) -> tuple[str, ...] | None:

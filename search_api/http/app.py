@@ -70,7 +70,9 @@ def _error_handlers(app: Flask) -> None:
         error = {"code": HTTP_CODES.get(exc.code or 500, "http_error"), "message": exc.description}
         if exc.code == 413:
             error.update(message=f"body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes", field="body")
-        return jsonify({"error": error}), exc.code
+        # the exception's own headers (a 405's `Allow`, RFC 9110 §15.5.6), not its HTML content type
+        kept = [(name, value) for name, value in exc.get_headers() if name.lower() != "content-type"]
+        return jsonify({"error": error}), exc.code, kept
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from search_api.brands.audit_spec import AuditRequest
 from search_api.core.credentials import AUDITS, EVENTS_WRITE, PROFILES_READ
-from search_api.http import schemas
+from search_api.http import path_ids, schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
 
@@ -27,6 +27,8 @@ REF = "#/components/schemas/{model}"
 KEY = [{"ApiKey": []}]
 RETRY_AFTER = {"Retry-After": {"description": "Seconds until the caller's rate limit lets a request through.",
                                "schema": {"type": "integer", "minimum": 1}}}
+Answer = type[BaseModel] | str
+"""A response model, or one of `KINDS`."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Route:
     method: str
     path: str
     summary: str
-    answers: dict[int, type[BaseModel] | str]
+    answers: dict[int, Answer | tuple[Answer, ...]]
     query: type[BaseModel] | None = None
     body: type[BaseModel] | str | None = None
     params: list[dict[str, Any]] = field(default_factory=list)
@@ -45,9 +47,9 @@ class Route:
     tag: str = "search"
 
 
-def _path_param(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "string", "maxLength": 128}}
+def _param(name: str, where: str, description: str, schema: dict[str, Any], *, required: bool = True
+           ) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
 
 
 ROUTES: tuple[Route, ...] = (
@@ -63,7 +65,8 @@ ROUTES: tuple[Route, ...] = (
                    "schema": {"enum": ["true", "false", "wait_for"]}}], scope=EVENTS_WRITE, tag="events"),
     Route("get", "/users/{user_id}/profile", "A shopper's profile in readable form",
           {200: schemas.ProfileAnswer, 400: "error", 401: "error", 403: "error", 503: "error"},
-          params=[_path_param("user_id", "The shopper.")], scope=PROFILES_READ, tag="events"),
+          params=[_param("user_id", "path", "The shopper.", path_ids.USER_ID_SCHEMA)], scope=PROFILES_READ,
+          tag="events"),
     Route("get", "/healthz", "Liveness and what is loaded", {200: schemas.Health}, tag="operations"),
     Route("get", "/readyz", "Readiness: a live index and its vectors are loaded",
           {200: schemas.Ready, 503: schemas.Ready}, tag="operations"),
@@ -74,18 +77,20 @@ ROUTES: tuple[Route, ...] = (
                                                      503: "error"}, scope=AUDITS, tag="audits"),
     Route("get", "/audits/compare", "Per-cell rank deltas between two runs",
           {200: schemas.AuditComparison, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
-          params=[{"name": n, "in": "query", "required": True, "description": f"The {n} audit id.",
-                   "schema": {"type": "string", "maxLength": 128}} for n in ("base", "head")],
+          params=[_param(n, "query", f"The {n} audit id.", path_ids.audit_id_schema(query=True))
+                  for n in ("base", "head")],
           scope=AUDITS, tag="audits"),
     Route("get", "/audits/{run_id}", "A run as JSON, or its CSV export with a `.csv` suffix",
-          {200: schemas.AuditRun, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
-          params=[_path_param("run_id", "The audit id (append `.csv` for the CSV export).")],
+          {200: (schemas.AuditRun, "csv"), 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
+          params=[_param("run_id", "path", "The audit id (append `.csv` for the CSV export).",
+                         path_ids.audit_id_schema(suffix=r"(\.csv)?"))],
           scope=AUDITS, tag="audits"),
     Route("get", "/audits/{run_id}/report", "The HTML report of a run (`base` highlights deltas)",
           {200: "html", 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
-          params=[_path_param("run_id", "The audit id."),
-                  {"name": "base", "in": "query", "required": False, "description": "An earlier run to compare with.",
-                   "schema": {"type": "string", "maxLength": 128}}], scope=AUDITS, tag="audits"),
+          params=[_param("run_id", "path", "The audit id.", path_ids.audit_id_schema()),
+                  _param("base", "query", "An earlier run to compare with.",
+                         path_ids.audit_id_schema(query=True, optional=True), required=False)],
+          scope=AUDITS, tag="audits"),
     Route("get", "/openapi.json", "This document", {200: "json"}, tag="operations"),
     Route("get", "/docs", "The contract as a readable page", {200: "html"}, tag="operations"),
     Route("get", "/metrics", "Prometheus metrics (STORESEARCH_METRICS: on, key: API key holders, off: 404)",
@@ -111,28 +116,39 @@ ERRORS = {401: "No API key, or an unknown one",
           429: "Rate limited (per API key, or per client address without one); see Retry-After"}
 
 
-def _answer(status: int, answer: type[BaseModel] | str) -> dict[str, Any]:
-    if answer == "error":
-        error = {"description": ERRORS.get(status, "Error"), "content": {"application/json": {"schema": {
-            "$ref": REF.format(model="ErrorBody")}}}}
-        return {**error, "headers": RETRY_AFTER} if status == 429 else error
-    if answer == "html":
-        return {"description": "HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
-    if answer == "prometheus":
-        return {"description": "Prometheus text exposition format 0.0.4",
-                "content": {"text/plain": {"schema": {"type": "string"}}}}
-    if answer == "json":
-        return {"description": "JSON document", "content": {"application/json": {"schema": {"type": "object"}}}}
-    assert isinstance(answer, type)
-    return {"description": answer.__doc__.splitlines()[0] if answer.__doc__ else str(status),
-            "content": {"application/json": {"schema": {"$ref": REF.format(model=answer.__name__)}}}}
+KINDS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "error": ("Error", "application/json", {"$ref": REF.format(model="ErrorBody")}),
+    "html": ("HTML page", "text/html", {"type": "string"}),
+    "csv": ("CSV export", "text/csv", {"type": "string"}),
+    "json": ("JSON document", "application/json", {"type": "object"}),
+    "prometheus": ("Prometheus text exposition format 0.0.4", "text/plain", {"type": "string"}),
+}
+"""Answers that are no response model: (description, media type, schema)."""
+
+
+def _answer(status: int, answer: Answer | tuple[Answer, ...]) -> dict[str, Any]:
+    """A response object; a tuple of answers is one status with several media types (JSON, or CSV)."""
+    descriptions, content = [], {}
+    for one in answer if isinstance(answer, tuple) else (answer,):
+        if isinstance(one, str):
+            description, media_type, schema = KINDS[one]
+        else:
+            description = one.__doc__.splitlines()[0] if one.__doc__ else str(status)
+            media_type, schema = "application/json", {"$ref": REF.format(model=one.__name__)}
+        descriptions.append(description.rstrip("."))
+        content[media_type] = {"schema": schema}
+    if answer == "error" and status in ERRORS:
+        descriptions = [ERRORS[status]]
+    response = {"description": "; or ".join(descriptions) + ".", "content": content}
+    return {**response, "headers": RETRY_AFTER} if status == 429 else response
 
 
 @cache
 def openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document (built once per process)."""
     models = {r.body for r in ROUTES if isinstance(r.body, type)} | {r.query for r in ROUTES if r.query}
-    models |= {a for r in ROUTES for a in r.answers.values() if isinstance(a, type)} | {schemas.ErrorBody}
+    answers = [a for r in ROUTES for one in r.answers.values() for a in (one if isinstance(one, tuple) else (one,))]
+    models |= {a for a in answers if isinstance(a, type)} | {schemas.ErrorBody}
     _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
                                      ref_template=REF)
     components = dict(defs.get("$defs", {}))

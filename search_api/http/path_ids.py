@@ -11,12 +11,29 @@ import re
 import unicodedata
 
 from search_api.core.errors import InvalidParameter
+from search_api.core.validation import WHITE_SPACE
 
 MAX_USER_ID_CHARS = 128
 """The longest user id `POST /events` accepts (`personal.events.MAX_ID_CHARS`)."""
 
 AUDIT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """Run ids are `a<yyyymmdd>t<hhmmss><µs>`; anything outside this shape cannot name one."""
+
+_PLAIN = r"\u0000-\u001f\u007f-\u009f/"
+USER_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_USER_ID_CHARS,
+                  "pattern": f"^[^{_PLAIN}]*[^{_PLAIN}{WHITE_SPACE}][^{_PLAIN}]*$"}
+"""`user_id` as the contract states it: no control characters, not blank, and no `/` (a path segment)."""
+
+
+def audit_id_schema(*, suffix: str = "", query: bool = False, optional: bool = False) -> dict[str, str]:
+    """An audit id as the contract states it, for the routes that check it with `audit_id`.
+
+    `suffix` is a regex after the id (the `.csv` export); in a `query` string surrounding spaces
+    are ignored, and an `optional` one may be empty.
+    """
+    core = f"({AUDIT_ID.pattern}{suffix})?" if optional else AUDIT_ID.pattern + suffix
+    pad = r"\s*" if query else ""
+    return {"type": "string", "pattern": f"^{pad}{core}{pad}$"}
 
 
 def user_id(value: str) -> str:

@@ -26,7 +26,7 @@ from pydantic import (
 
 from indexer.index_format import DEFAULT_ACTION_WEIGHTS
 from search_api.core.settings import ApiSettings
-from search_api.core.validation import is_bool_or_text, problem, refuse, validate_events
+from search_api.core.validation import is_bool_or_text, not_blank, problem, refuse, validate_events
 
 ACTIONS = tuple(DEFAULT_ACTION_WEIGHTS)
 SOURCES = ("feed", "search", "live", "mall")
@@ -106,7 +106,7 @@ def _batch(value: Any, info: ValidationInfo) -> Any:
     return value
 
 
-Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS)]
+Id = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ID_CHARS), not_blank()]
 Action = Literal[ACTIONS]  # type: ignore[valid-type]
 Source = Literal[SOURCES]  # type: ignore[valid-type]
 Timestamp = Annotated[datetime | None, BeforeValidator(_ts), WithJsonSchema({"anyOf": [

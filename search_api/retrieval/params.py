@@ -26,7 +26,7 @@ from pydantic import (
 
 from indexer.index_format import normalize
 from search_api.core.errors import InvalidParameter
-from search_api.core.validation import is_bool, problem, refuse, strings, validate
+from search_api.core.validation import NonBlank, is_bool, not_blank, problem, refuse, strings, validate
 from search_api.personal.events import Event, HistoryEvent
 
 
@@ -100,9 +100,10 @@ def _filter_values(value: Any) -> tuple[str, ...]:
 
 _Integer = refuse(is_bool, "must be an integer")
 _Number = refuse(is_bool, "must be a number")
-Query = Annotated[str, AfterValidator(normalize), StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS)]
+Query = Annotated[str, AfterValidator(normalize), StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS),
+                  not_blank()]
 """Length counted after normalising (NFKC, lower case, one space between words)."""
-FilterValues = Annotated[tuple[str, ...], Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)]
+FilterValues = Annotated[tuple[NonBlank, ...], Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)]
 _SCALARS = frozenset({"q", "size", "from", "mode", "explain", "price_min", "price_max", "sort", "user_id"})
 
 
@@ -113,7 +114,9 @@ class SearchParams(BaseModel):
     and every value is a string coerced to its field's type ("10" → 10, "yes" → true).
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="ignore", allow_inf_nan=False, json_schema_extra={
+        "not": {"required": ["user_id", "history"], "properties": {  # `parse_search`: one or the other
+            "user_id": {"type": "string"}, "history": {"type": "array"}}}})
 
     q: Query = Field(description="What the shopper typed; normalised before matching.")
     size: Annotated[int, _Integer] = Field(20, ge=1, le=MAX_SIZE, description="Results per page.")
@@ -128,7 +131,7 @@ class SearchParams(BaseModel):
     price_max: Annotated[float | None, _Number] = Field(None, ge=0, description="Highest price, inclusive.")
     sort: Sort = Field(Sort.RELEVANCE, description="Result order.")
     user_id: Annotated[str | None, StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=MAX_USER_ID_CHARS)] = Field(
+        strip_whitespace=True, min_length=1, max_length=MAX_USER_ID_CHARS), not_blank()] = Field(
         None, description="Personalise with this shopper's stored viewing history.")
     history: SkipValidation[list[HistoryEvent] | None] = Field(
         None, description="POST only: an inline viewing history used instead of stored events (even when "

@@ -5,11 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
+from search_api.brands.audit_spec import Persona, parse_spec
+from search_api.core.errors import InvalidParameter
 from search_api.core.settings import ApiSettings
-from search_api.http import schemas
+from search_api.core.validation import NOT_BLANK
+from search_api.http import path_ids, schemas
 from search_api.http.app import create_app
+from search_api.retrieval.params import parse_search
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +82,77 @@ def test_docs_page_lists_every_operation_without_external_assets(client, doc):
     css = client.get("/docs/static/docs.css")
     assert css.status_code == 200 and b"font" in css.data
     css.close()
+
+
+# The request schemas state the routes' own checks, so a client (or the fuzzer, tests/api/test_fuzz.py)
+# that sends what the contract calls valid is not refused. Each case below is checked both ways.
+
+def schema_of(doc, ref_or_schema):
+    """A validator for a schema of the document (its `$ref`s resolved within it)."""
+    return Draft202012Validator({**ref_or_schema, "components": doc["components"]})
+
+
+def param_schema(doc, path, name):
+    (param,) = [p for p in doc["paths"][path]["get"]["parameters"] if p["name"] == name]
+    return schema_of(doc, param["schema"])
+
+
+def accepts(check, value):
+    try:
+        check(value)
+    except InvalidParameter:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("value", ["u1", "用户-7", "a" * 128, "mail@example.com", " u ", "a" * 129, " ", "\u3000",
+                                   "a\x00b", "a\nb", "a\x7fb", "\x85x", "x\x9f", "\x1c"])
+def test_user_id_schema_is_the_route_check(doc, value):
+    assert param_schema(doc, "/users/{user_id}/profile", "user_id").is_valid(value) == accepts(path_ids.user_id, value)
+
+
+@pytest.mark.parametrize("value", ["a20261129t220557123456", "A-b_9", "a" * 64, "a" * 65, "", "x y", "../etc", "a.b"])
+def test_audit_id_schemas_are_the_route_check(doc, value):
+    valid = accepts(path_ids.audit_id, value)
+    assert param_schema(doc, "/audits/{run_id}/report", "run_id").is_valid(value) == valid
+    assert param_schema(doc, "/audits/{run_id}", "run_id").is_valid(value + ".csv") == valid
+    assert param_schema(doc, "/audits/compare", "head").is_valid(f" {value} ") == valid  # the route strips it
+    assert param_schema(doc, "/audits/{run_id}/report", "base").is_valid(f" {value} ") == (valid or not value)
+
+
+def test_the_csv_export_is_documented(doc):
+    assert set(doc["paths"]["/audits/{run_id}"]["get"]["responses"]["200"]["content"]) == {"application/json",
+                                                                                            "text/csv"}
+
+
+@pytest.mark.parametrize("value", ["a", " a ", "抱枕", " ", "\t\n", "\u3000", "\xa0", "\x85", "\x1c\x1f"])
+def test_not_blank_is_what_strip_leaves(value):
+    assert Draft202012Validator({"type": "string", "pattern": NOT_BLANK}).is_valid(value) == bool(value.strip())
+
+
+B = {"brands": ["b"], "keywords": ["k"]}
+
+
+@pytest.mark.parametrize("body", [
+    B, {"pairs": [{"brand": "b", "keyword": "k"}]}, {"pairs": [{"brand": "b", "keyword": "k"}], "brands": None},
+    {**B, "top_k": 5.0}, {**B, "personas": [{"label": "x", "user_id": None, "history": None}]},
+    {"brands": ["b"]}, {"keywords": ["k"]}, {"brands": [], "keywords": ["k"]}, {"pairs": []}, {"pairs": None, **B},
+    {"brands": [" "], "keywords": ["k"]}, {"brands": ["b"], "keywords": ["k" * 257]},
+    {"pairs": [{"brand": "\x1c", "keyword": "k"}]}, {**B, "personas": [{"user_id": "u", "history": []}]},
+    {**B, "personas": [{"label": "x", "typo": 1}]}, {**B, "personas": [{"label": " "}]},
+])
+def test_audit_request_schema_is_the_model(doc, body):
+    def parse(value):
+        parse_spec(value, persona=lambda i, r: Persona(r.label_at(i), user_id=r.user_id))
+    assert schema_of(doc, {"$ref": "#/components/schemas/AuditRequest"}).is_valid(body) == accepts(parse, body)
+
+
+@pytest.mark.parametrize("body", [
+    {"q": "pillow", "brand": ["b"], "user_id": "u"}, {"q": "pillow", "history": []}, {"q": " "}, {"q": "\x1c"},
+    {"q": "pillow", "brand": [" "]}, {"q": "pillow", "category": [""]}, {"q": "pillow", "user_id": " "},
+    {"q": "pillow", "user_id": "u", "history": []},
+])
+def test_search_body_schema_is_the_model(doc, body):
+    def parse(value):
+        parse_search(value, history=[] if value.get("history") is not None else None)
+    assert schema_of(doc, {"$ref": "#/components/schemas/SearchParams"}).is_valid(body) == accepts(parse, body)

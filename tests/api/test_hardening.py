@@ -55,6 +55,16 @@ def test_every_answer_carries_the_security_headers(client, method, path, status)
     assert "Access-Control-Allow-Origin" not in response.headers and "Vary" not in response.headers
 
 
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("trace", "/search", {"GET", "POST"}), ("delete", "/events", {"POST"}), ("put", "/audits/a1", {"GET"})])
+def test_405_says_which_methods_are_allowed(client, method, path, allowed):
+    # found by the fuzzer: the JSON error handler dropped werkzeug's `Allow` header (RFC 9110 requires it)
+    response = client.open(path, method=method.upper(), headers=KEY)
+    assert response.status_code == 405
+    assert allowed <= {m.strip() for m in response.headers["Allow"].split(",")}
+    assert response.get_json()["error"]["code"] == "method_not_allowed" and response.mimetype == "application/json"
+
+
 @pytest.fixture(scope="module")
 def cors_client():
     return offline_app(cors_origins=("https://shop.example", "http://localhost:3000")).test_client()

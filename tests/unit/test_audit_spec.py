@@ -30,7 +30,7 @@ def test_pairs_personas_and_defaults():
     ({"pairs": []}, "pairs"), ({"pairs": "b,k"}, "pairs"), ({"pairs": [{"brand": "b", "keyword": "k"}, {"brand": "b"}]}, "pairs[1]"),
     ({"pairs": [{"brand": "b", "keyword": "k" * 300}]}, "keywords"),
     ({**B, "top_k": 0}, "top_k"), ({**B, "top_k": 101}, "top_k"), ({**B, "top_k": True}, "top_k"),
-    ({**B, "top_k": 5.0}, "top_k"), ({**B, "top_k": "5"}, "top_k"),
+    ({**B, "top_k": 5.5}, "top_k"), ({**B, "top_k": "5"}, "top_k"),
     ({**B, "personas": []}, "personas"), ({**B, "personas": [{}, 5]}, "personas[1]"),
     ({**B, "personas": [{"user_id": "u", "history": []}]}, "personas[0]"),
     ({**B, "personas": [{"label": "x", "userid": "u"}]}, "personas[0]"),
@@ -46,6 +46,14 @@ def test_bad_requests_name_the_field(body, field):
         parse_spec(body, persona=resolve)
     assert info.value.field == field
     assert "Input should" not in info.value.message
+
+
+def test_what_the_contract_calls_valid_is_accepted():
+    # found by the fuzzer: JSON Schema's integer includes 5.0, and a persona may spell absent fields as null
+    assert parse_spec({**B, "top_k": 5.0}, persona=resolve).top_k == 5
+    spec = parse_spec({**B, "personas": [{"label": "x", "user_id": None, "history": None}, {"user_id": None}]},
+                      persona=resolve)
+    assert spec.personas == (Persona("x"), Persona("anonymous"))
 
 
 def test_messages_read_as_sentences():
