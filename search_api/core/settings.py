@@ -45,6 +45,10 @@ class ApiSettings(Settings):
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
         "cors_origins": "STORESEARCH_CORS_ORIGINS", "max_body_bytes": "STORESEARCH_MAX_BODY_BYTES",
         "max_json_depth": "STORESEARCH_MAX_JSON_DEPTH",
+        "keyword_budget_ms": "STORESEARCH_KEYWORD_BUDGET_MS", "semantic_budget_ms": "STORESEARCH_SEMANTIC_BUDGET_MS",
+        "es_connect_timeout_ms": "STORESEARCH_ES_CONNECT_TIMEOUT_MS",
+        "es_breaker_failures": "STORESEARCH_ES_BREAKER_FAILURES",
+        "es_breaker_reset_s": "STORESEARCH_ES_BREAKER_RESET_S",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -112,6 +116,23 @@ class ApiSettings(Settings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
     max_json_depth: int = Field(32, ge=2, le=512)
+    # --- degraded, not down (search_api/retrieval/schedule.py, es_guard.py)
+    # Per-leg time budgets from the start of a search; a leg over its budget is `failed: timeout`
+    # and the answer is the other leg's (`meta.degraded`). bench/leg_latency.py on the 2-core
+    # machine at load average ~14 (other jobs), 5k sample, 4 searching threads: keyword leg p50 34 /
+    # p99 181 / max 197 ms, query encode p50 142 / p99 514 / max 619 ms (quiet machine, README:
+    # keyword p50 5.7, encode 9.3 ms). The budgets are ~5× and ~2.5× those worst loaded tails, so
+    # only a stall (a hung node, a GC pause, a stuck model) cuts a leg, and both stay well under
+    # the 2 s a shopper waits at most.
+    keyword_budget_ms: int = Field(1000, ge=10, le=600_000)
+    semantic_budget_ms: int = Field(1500, ge=10, le=600_000)
+    # Connecting takes < 1 ms on a LAN; a host that drops packets would otherwise hold a search
+    # for the whole request timeout. Reads keep `request_timeout_s` (slow queries are not cut).
+    es_connect_timeout_ms: int = Field(500, ge=1, le=60_000)
+    # Calls in a row that could not connect (each already retried by the client) before searches
+    # fail fast with 503, and how often one call probes whether Elasticsearch is back.
+    es_breaker_failures: int = Field(3, ge=1, le=1000)
+    es_breaker_reset_s: float = Field(1.0, ge=0.0, le=600.0)
 
     @field_validator("events_prefix")
     @classmethod
