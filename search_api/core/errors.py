@@ -6,7 +6,9 @@
     │   └── InvalidJson      400: a body beyond the parser's limits (too deep, non-finite numbers)
     ├── Unauthorized         401: a protected endpoint without the right API key
     ├── NotFound             404
-    └── Unavailable          503: nothing could answer (all legs failed, no index yet)
+    └── Unavailable          503: nothing could answer (no index yet, storage down)
+        └── SearchUnavailable    503 `search_unavailable`: a search failed on the engine (unreachable,
+                                 every leg failed, products could not be fetched)
 
 Foreign errors (Elasticsearch, FAISS) are translated where they happen; anything else becomes a
 500 `internal_error` without a stack trace. A 4xx message describes the client's own request and
@@ -93,3 +95,9 @@ class Unavailable(ApiError):
     status = 503
     code = "unavailable"
     public_message = "the service is temporarily unavailable; try again later"
+
+
+class SearchUnavailable(Unavailable):
+    """A search cannot be answered because the engine failed or cannot be reached; retry later."""
+
+    code = "search_unavailable"

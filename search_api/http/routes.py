@@ -113,11 +113,22 @@ def healthz():  # type: ignore[no-untyped-def]
     return jsonify(health), 200
 
 
+READY_PROBE_S = 1.0
+"""How long /readyz waits for Elasticsearch: a health call answers in milliseconds when it is up."""
+
+
 @bp.get("/readyz")
 def readyz():  # type: ignore[no-untyped-def]
-    """200 once a live index and its vectors are loaded, else 503."""
+    """200 once Elasticsearch answers and a live index and its vectors are loaded, else 503.
+
+    Elasticsearch is asked every time (through the breaker: at once while it is known down), so a
+    replica serving its loaded snapshot does not hide an outage, and the first probe that gets an
+    answer makes the instance ready again without a restart.
+    """
+    rt = runtime()
     try:
-        live = runtime().replica.current()
+        ping(rt.es.options(request_timeout=READY_PROBE_S))
+        live = rt.replica.current()
     except IndexerError as exc:
         log.warning("readyz: %s", exc)
         return jsonify({"ready": False, "reason": "Elasticsearch unavailable"}), 503
