@@ -4,6 +4,10 @@ An outage used to be slow for three reasons, each handled here:
 
 - the client retried a timed-out request 3 more times (`retry_on_timeout`), so a hung node cost
   4 × the request timeout (2 min at 30 s): the read side does not retry timeouts;
+- it also asked again, at once and 3 times, on a 429/502/503/504: a restarting node answers
+  "all shards failed" (503) for a while, and each search paid 4 slow round trips for it (up to
+  1.4 s measured); an overloaded one only gets more load. The read side takes the first answer
+  (bulk items refused with 429 are still retried with backoff by `bulk_append`);
 - a connection attempt to a host that drops packets waited the whole request timeout: the
   connect phase has its own short timeout (`es_connect_timeout_ms`), the read phase keeps the
   request's, so slow queries are untouched;
@@ -100,8 +104,8 @@ def quick_connect_node(connect_s: float) -> type[Urllib3HttpNode]:
 
 
 def search_client(settings: ApiSettings, breaker: Breaker) -> Elasticsearch:
-    """The read side's client: shared settings, no timeout retries, quick connects, the breaker."""
-    client = make_client(settings, transport_class=GuardedTransport, retry_on_timeout=False,
+    """The read side's client: shared settings, no timeout or status retries, quick connects, the breaker."""
+    client = make_client(settings, transport_class=GuardedTransport, retry_on_timeout=False, retry_on_status=(),
                          node_class=quick_connect_node(settings.es_connect_timeout_ms / 1000))
     cast(GuardedTransport, client.transport).breaker = breaker
     return client
