@@ -90,6 +90,10 @@ def profile_get(user_id: str):  # type: ignore[no-untyped-def]
                     "max_events": s.profile_events, "half_life_hours": s.profile_half_life_hours})
 
 
+READY_PROBE_S = 1.0
+"""How long /healthz and /readyz wait for Elasticsearch: a health call answers in milliseconds when it is up."""
+
+
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
     """Liveness plus what is loaded: ES reachability, alias target, FAISS version."""
@@ -97,7 +101,7 @@ def healthz():  # type: ignore[no-untyped-def]
     health: dict[str, Any] = {"status": "ok", "alias": rt.settings.products_alias,
                               "model": rt.settings.model, "model_loaded": rt.embedder_loaded}
     try:
-        health["elasticsearch"] = ping(rt.es)
+        health["elasticsearch"] = ping(rt.es.options(request_timeout=READY_PROBE_S))
         live = rt.replica.current()
     except IndexerError as exc:
         log.warning("healthz: %s", exc)
@@ -111,10 +115,6 @@ def healthz():  # type: ignore[no-untyped-def]
         health["status"] = "degraded"
         health["problem"] = live.error if live else "no live index; run `indexer build`"
     return jsonify(health), 200
-
-
-READY_PROBE_S = 1.0
-"""How long /readyz waits for Elasticsearch: a health call answers in milliseconds when it is up."""
 
 
 @bp.get("/readyz")
