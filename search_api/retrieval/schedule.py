@@ -184,6 +184,8 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     Engine errors and timeouts become `failed` statuses; anything else a pool thread raised is
     re-raised.
     """
+    if req.mode in SEMANTIC_MODES:
+        _ = rt.embedder  # a process's first search loads the model here, before the budgets' clock starts
     started = time.monotonic()
     keyword_deadline = Deadline.after_ms(rt.settings.keyword_budget_ms, start=started)
     semantic_deadline = Deadline.after_ms(rt.settings.semantic_budget_ms, start=started)

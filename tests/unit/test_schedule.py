@@ -268,3 +268,30 @@ def test_a_budget_that_is_not_exceeded_changes_nothing(monkeypatch, encode_pool)
     finally:
         pool.shutdown()
     assert not retrieved.failed and list(retrieved.results) == ["semantic", "keyword"]
+
+
+def test_loading_the_model_on_a_first_search_is_not_counted_against_the_budget(monkeypatch, encode_pool):
+    class TakesItsTime(HashEmbedder):
+        def embed_query(self, text):
+            time.sleep(0.02)  # a forward pass
+            return super().embed_query(text)
+
+    class FirstSearchRuntime(SimpleNamespace):
+        loaded = None
+
+        @property
+        def embedder(self):
+            if self.loaded is None:
+                time.sleep(0.3)  # the model loads on first use, longer than the budget
+                self.loaded = TakesItsTime(2)
+            return self.loaded
+
+    monkeypatch.setattr(keyword, "search", lambda *a, **k: LegResult(["k1"], [1.0], 1))
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leg")
+    rt = FirstSearchRuntime(settings=ApiSettings(keyword_budget_ms=100, semantic_budget_ms=100), es=FakeES(),
+                            pool=pool, encode_pool=encode_pool)
+    try:
+        retrieved = run_legs(rt, SearchRequest(q="pillow"), Loaded("i", FakeVectors()))
+    finally:
+        pool.shutdown()
+    assert not retrieved.failed and list(retrieved.results) == ["semantic", "keyword"]
