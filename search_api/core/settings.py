@@ -117,8 +117,9 @@ class ApiSettings(Settings):
     # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
     max_json_depth: int = Field(32, ge=2, le=512)
     # --- degraded, not down (search_api/retrieval/schedule.py, es_guard.py)
-    # Per-leg time budgets from the start of a search; a leg over its budget is `failed: timeout`
-    # and the answer is the other leg's (`meta.degraded`). bench/leg_latency.py on the 2-core
+    # Per-leg time budgets from the start of a hybrid search; a leg over its budget is `failed:
+    # timeout` and the answer is the other leg's (`meta.degraded`); a leg that alone can answer
+    # has none (see `retrieval/schedule.py`). bench/leg_latency.py on the 2-core
     # machine at load average ~14 (other jobs), 5k sample, 4 searching threads: keyword leg p50 34 /
     # p99 181 / max 197 ms, query encode p50 142 / p99 514 / max 619 ms (quiet machine, README:
     # keyword p50 5.7, encode 9.3 ms). The budgets are ~5× and ~2.5× those worst loaded tails, so

@@ -9,6 +9,7 @@ its connection closed, cancelled by Elasticsearch) instead of holding a pool thr
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -35,8 +36,18 @@ class Deadline:
         """The deadline `budget_ms` after `start` (default: now)."""
         return cls((time.monotonic() if start is None else start) + budget_ms / 1000)
 
+    @classmethod
+    def never(cls) -> Deadline:
+        """No deadline: a leg that is the only one able to answer is waited for (its calls keep their timeouts)."""
+        return cls(math.inf)
+
+    @property
+    def bounded(self) -> bool:
+        """Whether there is a deadline at all."""
+        return self.at != math.inf
+
     def remaining(self) -> float:
-        """Seconds left (0 once passed)."""
+        """Seconds left (0 once passed; infinite without a deadline)."""
         return max(0.0, self.at - time.monotonic())
 
     @property
@@ -61,7 +72,7 @@ def wait(future: Future[T], deadline: Deadline) -> T:
     own, bounded by the timeouts its calls were given.
     """
     try:
-        return future.result(timeout=deadline.remaining())
+        return future.result(timeout=deadline.remaining() if deadline.bounded else None)
     except TimeoutError:
         if future.done() and isinstance(future.exception(), TimeoutError):
             raise  # the work itself raised a TimeoutError: not ours to translate

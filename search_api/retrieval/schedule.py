@@ -7,11 +7,13 @@ thread (the keyword boosts need it), so its reads overlap the encoding too; the 
 takes it once the query vector is ready. Both legs read the same concrete index version (the one
 the vector replica loaded), so their ids always agree even while an alias swap is in progress.
 
-Every leg has a budget from the start of the search (`keyword_budget_ms`, which the profile
-shares, and `semantic_budget_ms`; see `budget`): the request thread waits for a leg only until
-its deadline, then answers without it (`failed: timeout`, `meta.degraded`). The encode runs in a
-pool rather than on the request thread for that reason: a model that stalls cannot hold the
-answer, and its vector still lands in the query cache for the next request.
+While another leg can answer, a leg has a budget from the start of the search
+(`keyword_budget_ms`, which the profile shares, and `semantic_budget_ms`; see `budget`): the
+request thread waits for it only until its deadline, then answers without it (`failed: timeout`,
+`meta.degraded`). The encode runs in a pool rather than on the request thread for that reason: a
+model that stalls cannot hold the answer, and its vector still lands in the query cache for the
+next request. A leg that is the only one able to answer (keyword mode, a query the model cannot
+read, no snapshot; semantic mode) is not cut: a late answer beats a 503.
 """
 
 from __future__ import annotations
@@ -99,9 +101,9 @@ def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_b
     personal = usable(profile_box.result()[0])  # what the request thread went on with
     functions = keyword_functions(personal, rt.settings) if personal is not None else None
     deadline.check()
+    es = rt.es.options(request_timeout=deadline.call_timeout()) if deadline.bounded else rt.es
     try:
-        return keyword.search(rt.es.options(request_timeout=deadline.call_timeout()), index, req,
-                              size=keyword_depth(rt, req, personal), functions=functions,
+        return keyword.search(es, index, req, size=keyword_depth(rt, req, personal), functions=functions,
                               max_boost=rt.settings.personal_max_boost)
     except IndexerError as exc:
         if deadline.expired:  # the client gave up at the deadline it was given
@@ -130,7 +132,7 @@ def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
 def await_profile(profile_box: ProfileBox, deadline: Deadline) -> tuple[Profile | None, LegStatus | None]:
     """The profile and its status, or none (`personal` timed out) once the keyword deadline passes."""
     try:
-        return profile_box.result(timeout=deadline.remaining())
+        return profile_box.result(timeout=deadline.remaining() if deadline.bounded else None)
     except TimeoutError:
         if not profile_box.done():
             hand_over(profile_box, (None, LegStatus.timeout()))
@@ -178,17 +180,27 @@ def profile_leg(rt: Runtime, req: SearchRequest, live: Loaded, taste: np.ndarray
                                 gate_ratio=rt.settings.personal_gate_ratio)
 
 
+def deadlines(rt: Runtime, req: SearchRequest, live: Loaded) -> tuple[Deadline, Deadline]:
+    """The keyword and semantic legs' deadlines: their budgets when both legs can answer, else none.
+
+    The budgets' clock starts after `rt.embedder` was asked what it reads, which loads the model
+    on a process's first search (seconds that are no leg's fault).
+    """
+    both = req.mode == Mode.HYBRID and live.vectors is not None and bool(rt.embedder.readable(req.q))
+    if not both:
+        return Deadline.never(), Deadline.never()
+    started = time.monotonic()
+    return (Deadline.after_ms(rt.settings.keyword_budget_ms, start=started),
+            Deadline.after_ms(rt.settings.semantic_budget_ms, start=started))
+
+
 def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     """Run the legs the request's mode asks for, concurrently as the module docstring says.
 
     Engine errors and timeouts become `failed` statuses; anything else a pool thread raised is
     re-raised.
     """
-    if req.mode in SEMANTIC_MODES:
-        _ = rt.embedder  # a process's first search loads the model here, before the budgets' clock starts
-    started = time.monotonic()
-    keyword_deadline = Deadline.after_ms(rt.settings.keyword_budget_ms, start=started)
-    semantic_deadline = Deadline.after_ms(rt.settings.semantic_budget_ms, start=started)
+    keyword_deadline, semantic_deadline = deadlines(rt, req, live)
     profile_box: ProfileBox = Future()
     if not wants_profile(req):
         profile_box.set_result((None, None))

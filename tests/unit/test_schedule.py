@@ -295,3 +295,22 @@ def test_loading_the_model_on_a_first_search_is_not_counted_against_the_budget(m
     finally:
         pool.shutdown()
     assert not retrieved.failed and list(retrieved.results) == ["semantic", "keyword"]
+
+
+@pytest.mark.parametrize("req", [SearchRequest(q="pillow", mode=Mode.KEYWORD), SearchRequest(q="抱枕")],
+                         ids=["keyword mode", "query the model cannot read"])
+def test_a_keyword_leg_that_alone_can_answer_is_not_cut(monkeypatch, encode_pool, req):
+    """Cutting it would turn a late answer into a 503: there is no other leg to answer with."""
+    def slow_keyword(es, index, r, *, size, functions, max_boost):
+        time.sleep(0.3)
+        return LegResult(["k1"], [1.0], 1)
+
+    monkeypatch.setattr(keyword, "search", slow_keyword)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leg")
+    rt = budget_runtime(encode_pool, pool, keyword_ms=50)
+    try:
+        retrieved = run_legs(rt, req, Loaded("i", FakeVectors()))
+    finally:
+        pool.shutdown()
+    assert retrieved.statuses["keyword"].render() == "ok" and "keyword" in retrieved.results
+    assert rt.es.timeouts == []  # the call keeps the client's own request timeout
