@@ -20,7 +20,7 @@ def make_client(settings: Settings, **options: Any) -> Elasticsearch:
     """A client for `settings.es_url`; creating it opens no connection.
 
     `options` override or add `Elasticsearch(...)` arguments (the search API's fail-fast client
-    sets its own transport, node class and timeout retries).
+    sets its own transport, node class and retries).
     """
     return Elasticsearch(settings.es_url, **{
         "api_key": settings.es_api_key,
