@@ -12,12 +12,14 @@ An outage used to be slow for three reasons, each handled here:
   connect phase has its own short timeout (`es_connect_timeout_ms`), the read phase keeps the
   request's, so slow queries are untouched;
 - every call kept trying the dead node: a circuit breaker (`core.breaker`) opens after
-  `es_breaker_failures` calls in a row could not connect, then every call fails at once with
-  `CircuitOpen` (an `elastic_transport.ConnectionError`, so `engine_errors` reports
-  "Elasticsearch unreachable") until a probe, one per `es_breaker_reset_s`, gets through.
+  `es_breaker_failures` calls in a row could not connect (or were told 502/503/504: a node
+  that is starting, has no master or no started shard, answers 503, slowly, for tens of
+  seconds), then every call fails at once with `CircuitOpen` (an
+  `elastic_transport.ConnectionError`, so `engine_errors` reports "Elasticsearch unreachable")
+  until a probe, one per `es_breaker_reset_s`, gets an answer.
 
-Only "could not connect" counts for the breaker: any answer (even an error status) closes it,
-and a read timeout (a slow query, or a hung node) leaves it as it is.
+Any other answer (even a 4xx, or 429 "too busy") closes the breaker, and a read timeout (a slow
+query, or a hung node) leaves it as it is: slow queries cannot open the circuit.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from elasticsearch import Elasticsearch
 from indexer.index_format import make_client
 from search_api.core.breaker import Breaker
 from search_api.core.settings import ApiSettings
+
+UNAVAILABLE_STATUSES = frozenset({502, 503, 504})
+"""Answers that say Elasticsearch cannot serve right now (as good as no connection)."""
 
 
 class CircuitOpen(ConnectionError):
@@ -72,7 +77,7 @@ class GuardedTransport(Transport):
         except BaseException:
             breaker.inconclusive()
             raise
-        breaker.succeeded()
+        (breaker.failed if response.meta.status in UNAVAILABLE_STATUSES else breaker.succeeded)()
         return response
 
 

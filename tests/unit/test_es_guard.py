@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from elastic_transport import ConnectionError, ConnectionTimeout
+from elasticsearch import ApiError
 
 from indexer.core.errors import EngineError
 from indexer.index_format import engine_errors
@@ -33,11 +34,12 @@ class FakeElasticsearch(BaseHTTPRequestHandler):
     """Answers every GET like a node's root endpoint; counts requests."""
 
     hits = 0
+    status = 200
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         type(self).hits += 1
         body = json.dumps({"name": "fake", "cluster_name": "c", "version": {"number": "8.19.8"}}).encode()
-        self.send_response(200)
+        self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Elastic-Product", "Elasticsearch")
         self.send_header("Content-Length", str(len(body)))
@@ -123,3 +125,24 @@ def test_a_slow_answer_times_out_without_opening_the_circuit():
         assert time.monotonic() - started < 0.3
         for conn in accepted:
             conn.close()
+
+
+def test_a_node_answering_unavailable_opens_the_circuit_but_other_errors_do_not(fake_es_on):
+    """A starting node answers 503 (no master, no started shard) for a while; a 404 or 429 is an answer."""
+    port = free_port()
+    handler = fake_es_on(port)
+    breaker = Breaker(failures=2, reset_s=60)
+    es = client(port, breaker)
+    for status in (404, 429, 404, 429):
+        handler.status = status
+        with pytest.raises(ApiError):
+            es.info()
+    assert breaker.state is State.CLOSED
+    handler.status = 503
+    for _ in range(2):
+        with pytest.raises(ApiError):
+            es.info()
+    assert breaker.state is State.OPEN
+    with pytest.raises(CircuitOpen):
+        es.info()
+    assert handler.hits == 6
