@@ -7,8 +7,8 @@
 While open, `allow()` says no at once, so a search answers 503 in microseconds instead of paying
 a connection attempt (or a connect timeout) per Elasticsearch call. Half-open lets exactly one
 call through as a probe; the others keep failing fast until it reports. Only the caller decides
-what counts as a failure: the Elasticsearch guard counts "could not connect", never a slow or
-refused query, so slow queries cannot open the circuit.
+what counts as a failure: the Elasticsearch guard counts "could not connect" and "unavailable"
+answers, never a slow query, so slow queries cannot open the circuit.
 
 pybreaker holds its lock for the whole protected call (every call to Elasticsearch would be
 serialised) and circuitbreaker has no lock at all, so this small one holds its lock only to

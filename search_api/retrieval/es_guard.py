@@ -1,6 +1,6 @@
 """The search API's Elasticsearch client: fails fast while Elasticsearch cannot be reached.
 
-An outage used to be slow for three reasons, each handled here:
+An outage used to be slow for four reasons, each handled here:
 
 - the client retried a timed-out request 3 more times (`retry_on_timeout`), so a hung node cost
   4 × the request timeout (2 min at 30 s): the read side does not retry timeouts;
@@ -64,7 +64,7 @@ class GuardedTransport(Transport):
         if breaker is None:
             return super().perform_request(method, target, **kwargs)
         if not breaker.allow():
-            raise CircuitOpen(f"circuit open after {breaker.failures} failed connections; "
+            raise CircuitOpen(f"circuit open ({breaker.failures} calls in a row unreachable or unavailable); "
                               f"next probe in {breaker.retry_in():.1f} s")
         try:
             response = super().perform_request(method, target, **kwargs)
