@@ -16,19 +16,23 @@ RETRY_STATUSES = (429, 502, 503, 504)
 """Overload and restart answers worth retrying with backoff; anything else is a real error."""
 
 
-def make_client(settings: Settings) -> Elasticsearch:
-    """A client for `settings.es_url`; creating it opens no connection."""
-    return Elasticsearch(
-        settings.es_url,
-        api_key=settings.es_api_key,
-        request_timeout=settings.request_timeout_s,
-        retry_on_status=RETRY_STATUSES,
-        retry_on_timeout=True,
-        max_retries=3,
+def make_client(settings: Settings, **options: Any) -> Elasticsearch:
+    """A client for `settings.es_url`; creating it opens no connection.
+
+    `options` override or add `Elasticsearch(...)` arguments (the search API's fail-fast client
+    sets its own transport, node class and retries).
+    """
+    return Elasticsearch(settings.es_url, **{
+        "api_key": settings.es_api_key,
+        "request_timeout": settings.request_timeout_s,
+        "retry_on_status": RETRY_STATUSES,
+        "retry_on_timeout": True,
+        "max_retries": 3,
         # orjson encodes a bulk request ~10x faster than json; with 384 floats a document that is
         # a measurable share of the indexer's CPU, which it shares with the model.
-        serializer=OrjsonSerializer(),
-    )
+        "serializer": OrjsonSerializer(),
+        **options,
+    })
 
 
 def error_reason(error: Any) -> str:

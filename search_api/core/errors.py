@@ -8,7 +8,9 @@
     ├── Forbidden            403: a valid key without the scope the endpoint needs (names it)
     ├── NotFound             404
     ├── RateLimited          429: the caller's token bucket is empty (Retry-After header)
-    └── Unavailable          503: nothing could answer (all legs failed, no index yet)
+    └── Unavailable          503: nothing could answer (no index yet, storage down)
+        └── SearchUnavailable    503 `search_unavailable`: a search failed on the engine (unreachable,
+                                 every leg failed, products could not be fetched)
 
 Foreign errors (Elasticsearch, FAISS) are translated where they happen; anything else becomes a
 500 `internal_error` without a stack trace. A 4xx message describes the client's own request and
@@ -126,3 +128,9 @@ class Unavailable(ApiError):
     status = 503
     code = "unavailable"
     public_message = "the service is temporarily unavailable; try again later"
+
+
+class SearchUnavailable(Unavailable):
+    """A search cannot be answered because the engine failed or cannot be reached; retry later."""
+
+    code = "search_unavailable"

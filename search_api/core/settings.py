@@ -52,6 +52,10 @@ class ApiSettings(Settings):
         "api_keys_file": "STORESEARCH_API_KEYS_FILE", "trusted_proxies": "STORESEARCH_TRUSTED_PROXIES",
         "rate_search": "STORESEARCH_RATE_SEARCH", "rate_search_keyed": "STORESEARCH_RATE_SEARCH_KEYED",
         "rate_events": "STORESEARCH_RATE_EVENTS", "rate_events_keyed": "STORESEARCH_RATE_EVENTS_KEYED",
+        "keyword_budget_ms": "STORESEARCH_KEYWORD_BUDGET_MS", "semantic_budget_ms": "STORESEARCH_SEMANTIC_BUDGET_MS",
+        "es_connect_timeout_ms": "STORESEARCH_ES_CONNECT_TIMEOUT_MS",
+        "es_breaker_failures": "STORESEARCH_ES_BREAKER_FAILURES",
+        "es_breaker_reset_s": "STORESEARCH_ES_BREAKER_RESET_S",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -141,6 +145,24 @@ class ApiSettings(Settings):
     # Without a valid key /events answers 401: this only slows down key guessing.
     rate_events: str = "20/s burst 40"
     rate_events_keyed: str = "200/s burst 400"
+    # --- degraded, not down (search_api/retrieval/schedule.py, es_guard.py)
+    # Per-leg time budgets from the start of a hybrid search; a leg over its budget is `failed:
+    # timeout` and the answer is the other leg's (`meta.degraded`); a leg that alone can answer
+    # has none (see `retrieval/schedule.py`). bench/leg_latency.py on the 2-core
+    # machine at load average ~14 (other jobs), 5k sample, 4 searching threads: keyword leg p50 34 /
+    # p99 181 / max 197 ms, query encode p50 142 / p99 514 / max 619 ms (quiet machine, README:
+    # keyword p50 5.7, encode 9.3 ms). The budgets are ~5× and ~2.5× those worst loaded tails, so
+    # only a stall (a hung node, a GC pause, a stuck model) cuts a leg, and both stay well under
+    # the 2 s a shopper waits at most.
+    keyword_budget_ms: int = Field(1000, ge=10, le=600_000)
+    semantic_budget_ms: int = Field(1500, ge=10, le=600_000)
+    # Connecting takes < 1 ms on a LAN; a host that drops packets would otherwise hold a search
+    # for the whole request timeout. Reads keep `request_timeout_s` (slow queries are not cut).
+    es_connect_timeout_ms: int = Field(500, ge=1, le=60_000)
+    # Calls in a row that could not connect (each already retried by the client) before searches
+    # fail fast with 503, and how often one call probes whether Elasticsearch is back.
+    es_breaker_failures: int = Field(3, ge=1, le=1000)
+    es_breaker_reset_s: float = Field(1.0, ge=0.0, le=600.0)
 
     @field_validator("events_prefix")
     @classmethod

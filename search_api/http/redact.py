@@ -8,13 +8,18 @@ would refuse that caller. The ranking itself stays personalised. A profile built
 `history` is the caller's own and stays.
 
 For every caller, a failed leg says only `failed`: its detail can be Elasticsearch's own error
-text, which is logged instead.
+text, which is logged instead. Our own reasons (`legs.PUBLIC_FAILURES`: `failed: timeout`) stay.
 """
 
 from __future__ import annotations
 
 import logging
 from typing import Any
+
+from search_api.retrieval.legs import PUBLIC_FAILURES, LegStatus
+
+PUBLIC_STATUSES = frozenset(LegStatus.failure(reason).render() for reason in PUBLIC_FAILURES)
+"""Failed-leg statuses shown as they are (`failed: timeout`)."""
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +29,7 @@ def public_answer(body: dict[str, Any], *, show_profile: bool) -> dict[str, Any]
     meta = body.get("meta") or {}
     legs = meta.get("legs") or {}
     for name, status in legs.items():
-        if isinstance(status, str) and status.startswith("failed:"):
+        if isinstance(status, str) and status.startswith("failed:") and status not in PUBLIC_STATUSES:
             log.warning("search leg %s %s", name, status)
             legs[name] = "failed"
     if show_profile:

@@ -90,6 +90,10 @@ def profile_get(user_id: str):  # type: ignore[no-untyped-def]
                     "max_events": s.profile_events, "half_life_hours": s.profile_half_life_hours})
 
 
+READY_PROBE_S = 1.0
+"""How long /healthz and /readyz wait for Elasticsearch: a health call answers in milliseconds when it is up."""
+
+
 @bp.get("/healthz")
 def healthz():  # type: ignore[no-untyped-def]
     """Liveness plus what is loaded: ES reachability, alias target, FAISS version."""
@@ -97,7 +101,7 @@ def healthz():  # type: ignore[no-untyped-def]
     health: dict[str, Any] = {"status": "ok", "alias": rt.settings.products_alias,
                               "model": rt.settings.model, "model_loaded": rt.embedder_loaded}
     try:
-        health["elasticsearch"] = ping(rt.es)
+        health["elasticsearch"] = ping(rt.es.options(request_timeout=READY_PROBE_S))
         live = rt.replica.current()
     except IndexerError as exc:
         log.warning("healthz: %s", exc)
@@ -115,9 +119,16 @@ def healthz():  # type: ignore[no-untyped-def]
 
 @bp.get("/readyz")
 def readyz():  # type: ignore[no-untyped-def]
-    """200 once a live index and its vectors are loaded, else 503."""
+    """200 once Elasticsearch answers and a live index and its vectors are loaded, else 503.
+
+    Elasticsearch is asked every time (through the breaker: at once while it is known down), so a
+    replica serving its loaded snapshot does not hide an outage, and the first probe that gets an
+    answer makes the instance ready again without a restart.
+    """
+    rt = runtime()
     try:
-        live = runtime().replica.current()
+        ping(rt.es.options(request_timeout=READY_PROBE_S))
+        live = rt.replica.current()
     except IndexerError as exc:
         log.warning("readyz: %s", exc)
         return jsonify({"ready": False, "reason": "Elasticsearch unavailable"}), 503

@@ -70,7 +70,8 @@ class SearchMeta(_Open):
     index_version: str = Field(description="The concrete index version that answered.")
     mode: str
     legs: dict[str, str] = Field(
-        description="Status of each leg: `ok`, `ok (personalised)`, `skipped: …`, `failed: …`.")
+        description="Status of each leg: `ok`, `ok (personalised)`, `no history`, `skipped: …`, `failed`, "
+                    "or `failed: timeout` (over its time budget).")
     personalised: bool
     degraded: bool = Field(description="True when a leg failed and the others answered.")
     profile: dict[str, Any] | None = Field(

@@ -15,7 +15,7 @@ from typing import Any
 
 from indexer.index_format import IndexerError
 from search_api.core import metrics
-from search_api.core.errors import Unavailable
+from search_api.core.errors import SearchUnavailable, Unavailable
 from search_api.core.settings import ApiSettings
 from search_api.retrieval import describe, semantic
 from search_api.retrieval.fusion import Ranked, fuse, tie_break
@@ -31,13 +31,14 @@ def live_index(rt: Runtime) -> Loaded:
     """The index version (and its vectors) this search reads.
 
     Raises:
-        Unavailable: the replica cannot say, or no index is live yet.
+        SearchUnavailable: the replica cannot say (Elasticsearch unreachable).
+        Unavailable: no index is live yet.
 
     """
     try:
         live = rt.replica.current()
     except IndexerError as exc:
-        raise Unavailable(f"search index unavailable: {exc}") from exc
+        raise SearchUnavailable(f"search index unavailable: {exc}") from exc
     if live is None:
         raise Unavailable(f"no live index behind alias {rt.settings.products_alias}; run `indexer build`")
     return live
@@ -47,12 +48,12 @@ def require_some_leg(retrieved: Retrieved) -> None:
     """Fail the search only when no leg produced results and some leg failed.
 
     Raises:
-        Unavailable: every requested leg failed.
+        SearchUnavailable: every requested leg failed.
 
     """
     failed = retrieved.failed
     if not retrieved.results and failed:
-        raise Unavailable("every retrieval leg failed: "
+        raise SearchUnavailable("every retrieval leg failed: "
                           + "; ".join(f"{name} {retrieved.statuses[name].render()}" for name in failed))
 
 
@@ -90,7 +91,8 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False) -> dict[str, 
     counted like any other, but it is not an answer of its own (degraded answers count answers).
 
     Raises:
-        Unavailable: no live index, every requested leg failed, or products could not be fetched.
+        Unavailable: no live index yet.
+        SearchUnavailable: Elasticsearch unreachable, every requested leg failed, or products could not be fetched.
 
     """
     started = time.perf_counter()

@@ -38,6 +38,12 @@ class LegState(Enum):
 _WITH_REASON = frozenset({LegState.SKIPPED, LegState.FAILED})
 """States whose answer always carries the reason after a colon (even an empty one)."""
 
+TIMEOUT = "timeout"
+"""The reason of a leg that ran out of its time budget (`budget`)."""
+
+PUBLIC_FAILURES = frozenset({TIMEOUT})
+"""Failure reasons every caller may read as they are: ours, never an engine's words."""
+
 
 @dataclass(frozen=True)
 class LegStatus:
@@ -55,6 +61,11 @@ class LegStatus:
     def failure(cls, detail: str) -> LegStatus:
         """The leg failed; `detail` says why (an engine message or an exception's class)."""
         return cls(LegState.FAILED, detail)
+
+    @classmethod
+    def timeout(cls) -> LegStatus:
+        """The leg ran out of its time budget; the answer went on without it."""
+        return cls(LegState.FAILED, TIMEOUT)
 
     @classmethod
     def skip(cls, detail: str) -> LegStatus:

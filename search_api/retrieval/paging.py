@@ -13,7 +13,7 @@ from typing import Any
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import IndexerError
-from search_api.core.errors import Unavailable
+from search_api.core.errors import SearchUnavailable
 from search_api.core.metrics import timed
 from search_api.retrieval.hydrate import display, eligible
 from search_api.retrieval.params import Mode, SearchRequest, Sort
@@ -67,7 +67,7 @@ def paginate(es: Elasticsearch, index: str, req: SearchRequest, ranked_ids: Sequ
     """Filter and order the ranked candidates, then fetch the requested page's products.
 
     Raises:
-        Unavailable: Elasticsearch failed while filtering or fetching.
+        SearchUnavailable: Elasticsearch failed while filtering or fetching.
 
     """
     try:
@@ -76,5 +76,5 @@ def paginate(es: Elasticsearch, index: str, req: SearchRequest, ranked_ids: Sequ
             ids = ordered[req.offset:req.offset + req.size]
             docs = display(es, index, ids)
     except IndexerError as exc:
-        raise Unavailable(f"could not fetch products: {exc}") from exc
+        raise SearchUnavailable(f"could not fetch products: {exc}") from exc
     return Page(ordered, ids, docs)

@@ -121,21 +121,28 @@ class VectorReplica:
     def current(self) -> Loaded | None:
         """The live version (None before any build), re-checking the alias when due.
 
+        Once a version is loaded, an alias check never holds a search up: while one request
+        checks, the others serve the loaded version, and a failed check (Elasticsearch down) is
+        not retried before the next interval, so an outage costs no search an extra round trip.
+
         Raises:
             EngineError: the alias could not be read and nothing is loaded yet.
 
         """
-        now = time.monotonic()
-        if now - self._checked_at < self._settings.alias_check_seconds and self._loaded:
-            return self._loaded
-        with self._lock:
-            if time.monotonic() - self._checked_at < self._settings.alias_check_seconds and self._loaded:
+        loaded = self._loaded
+        if loaded and time.monotonic() - self._checked_at < self._settings.alias_check_seconds:
+            return loaded
+        if not self._lock.acquire(blocking=loaded is None):
+            return loaded  # another request is checking
+        try:
+            if self._loaded and time.monotonic() - self._checked_at < self._settings.alias_check_seconds:
                 return self._loaded
             try:
                 target = alias_target(self._es, self._settings.products_alias)
             except IndexerError:
                 if self._loaded is None:
                     raise
+                self._checked_at = time.monotonic()
                 log.warning("alias check failed; serving %s", self._loaded.index, exc_info=True)
                 return self._loaded
             self._checked_at = time.monotonic()
@@ -147,6 +154,8 @@ class VectorReplica:
             if self._loaded is not previous:
                 self._swapped(previous)
             return self._loaded
+        finally:
+            self._lock.release()
 
     def _swapped(self, previous: Loaded | None) -> None:
         """Tell the metrics which version is served now, and the sequence its snapshot starts at."""

@@ -8,9 +8,11 @@ from functools import cached_property
 
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import Embedder, IndexerError, VectorIndex, load_embedder, make_client
+from indexer.index_format import Embedder, IndexerError, VectorIndex, load_embedder
+from search_api.core.breaker import Breaker
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
+from search_api.retrieval.es_guard import search_client
 from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.replica import VectorReplica
 
@@ -35,9 +37,14 @@ class Runtime:
         self._events_ready = False
 
     @cached_property
+    def breaker(self) -> Breaker:
+        """Whether Elasticsearch answered lately; guards the runtime's own client (not an injected one)."""
+        return Breaker(failures=self.settings.es_breaker_failures, reset_s=self.settings.es_breaker_reset_s)
+
+    @cached_property
     def es(self) -> Elasticsearch:
-        """The Elasticsearch client (creating it does not connect)."""
-        return self._es or make_client(self.settings)
+        """The Elasticsearch client (creating it does not connect), failing fast while unreachable."""
+        return self._es or search_client(self.settings, self.breaker)
 
     @property
     def embedder(self) -> QueryVectors:
@@ -68,6 +75,11 @@ class Runtime:
     def pool(self) -> ThreadPoolExecutor:
         """Threads for legs that wait on the network."""
         return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="leg")
+
+    @cached_property
+    def encode_pool(self) -> ThreadPoolExecutor:
+        """Threads that encode queries, so a request waits for the model only within its budget."""
+        return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="encode")
 
     @cached_property
     def zone_pool(self) -> ThreadPoolExecutor:

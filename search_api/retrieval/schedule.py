@@ -1,17 +1,26 @@
-"""Where and in which order the legs of one search run.
+"""Where and in which order the legs of one search run, and how long they may take.
 
-The keyword leg waits on Elasticsearch in a pool thread while the request thread encodes the
-query and searches FAISS, so a hybrid query costs about max(keyword, encode + ANN), not the sum.
-A profile is built first on that same pool thread (the keyword boosts need it), so its reads
-overlap the encoding too; the semantic leg takes it once the query vector is ready.
-Both legs read the same concrete index version (the one the vector replica loaded), so their ids
-always agree even while an alias swap is in progress.
+The keyword leg waits on Elasticsearch in a pool thread while the query is encoded in the encode
+pool and the request thread then searches FAISS, so a hybrid query costs about
+max(keyword, encode + ANN), not the sum. A profile is built first on the keyword leg's pool
+thread (the keyword boosts need it), so its reads overlap the encoding too; the semantic leg
+takes it once the query vector is ready. Both legs read the same concrete index version (the one
+the vector replica loaded), so their ids always agree even while an alias swap is in progress.
+
+While another leg can answer, a leg has a budget from the start of the search
+(`keyword_budget_ms`, which the profile shares, and `semantic_budget_ms`; see `budget`): the
+request thread waits for it only until its deadline, then answers without it (`failed: timeout`,
+`meta.degraded`). The encode runs in a pool rather than on the request thread for that reason: a
+model that stalls cannot hold the answer, and its vector still lands in the query cache for the
+next request. A leg that is the only one able to answer (keyword mode, a query the model cannot
+read, no snapshot; semantic mode) is not cut: a late answer beats a 503.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 
 import numpy as np
 
@@ -20,6 +29,7 @@ from search_api.core.metrics import timed
 from search_api.personal.personalize import keyword_functions
 from search_api.personal.profile import Profile
 from search_api.retrieval import keyword, semantic
+from search_api.retrieval.budget import Deadline, LegTimeout, wait
 from search_api.retrieval.legs import LegResult, LegState, LegStatus, Retrieved, in_leg_order, usable
 from search_api.retrieval.params import Mode, SearchRequest
 from search_api.retrieval.replica import Loaded
@@ -62,37 +72,74 @@ def keyword_depth(rt: Runtime, req: SearchRequest, personal: Profile | None) -> 
     return size
 
 
-def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_box: ProfileBox) -> LegResult | None:
+def hand_over(box: ProfileBox, outcome: tuple[Profile | None, LegStatus | None] | None = None,
+              error: BaseException | None = None) -> None:
+    """Settle the profile box, unless the other thread already did (its timeout then stands)."""
+    try:
+        if error is not None:
+            box.set_exception(error)
+        else:
+            box.set_result(outcome)  # type: ignore[arg-type]
+    except InvalidStateError:
+        pass
+
+
+def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_box: ProfileBox,
+                          deadline: Deadline) -> LegResult | None:
     """Build the profile (if asked for), hand it over, then run the keyword leg boosted by it.
 
-    One pool thread does both in order, so the profile's Elasticsearch read overlaps the request
-    thread's query encoding instead of delaying it. None: the mode has no keyword leg.
+    One pool thread does both in order, so the profile's Elasticsearch read overlaps the query
+    encoding instead of delaying it. None: the mode has no keyword leg. Past the deadline the
+    keyword leg is not started (`LegTimeout`), and its Elasticsearch call gets only the time left.
     """
     if not profile_box.done():
         try:
-            profile_box.set_result(build_profile(rt, req))
+            hand_over(profile_box, build_profile(rt, req))
         except BaseException as exc:
-            profile_box.set_exception(exc)
+            hand_over(profile_box, error=exc)
             raise
     if req.mode not in KEYWORD_MODES:
         return None
-    personal = usable(profile_box.result()[0])
+    personal = usable(profile_box.result()[0])  # what the request thread went on with
     functions = keyword_functions(personal, rt.settings) if personal is not None else None
-    with timed("keyword"):
-        return keyword.search(rt.es, index, req, size=keyword_depth(rt, req, personal), functions=functions,
-                              max_boost=rt.settings.personal_max_boost)
+    deadline.check()
+    es = rt.es.options(request_timeout=deadline.call_timeout()) if deadline.bounded else rt.es
+    try:
+        with timed("keyword"):
+            return keyword.search(es, index, req, size=keyword_depth(rt, req, personal), functions=functions,
+                                  max_boost=rt.settings.personal_max_boost)
+    except IndexerError as exc:
+        if deadline.expired:  # the client gave up at the deadline it was given
+            raise LegTimeout from exc
+        raise
 
 
-def encode_query(rt: Runtime, req: SearchRequest, live: Loaded) -> tuple[np.ndarray | None, LegStatus | None]:
-    """The query vector for the semantic leg, with the leg's status so far (None: no semantic leg)."""
+def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
+                 deadline: Deadline) -> tuple[np.ndarray | None, LegStatus | None]:
+    """The query vector for the semantic leg, with the leg's status so far (None: no semantic leg).
+
+    Encoded in the encode pool and waited for until `deadline` at most.
+    """
     if req.mode not in SEMANTIC_MODES:
         return None, None
     if live.vectors is None:
         return None, LegStatus.failure(str(live.error))
     try:
-        return semantic.encode(rt.embedder, req.q)
+        return wait(rt.encode_pool.submit(semantic.encode, rt.embedder, req.q), deadline)
+    except LegTimeout:
+        return None, LegStatus.timeout()
     except Exception as exc:  # a broken model must not take keyword search down
         return None, LegStatus.failure(type(exc).__name__)
+
+
+def await_profile(profile_box: ProfileBox, deadline: Deadline) -> tuple[Profile | None, LegStatus | None]:
+    """The profile and its status, or none (`personal` timed out) once the keyword deadline passes."""
+    try:
+        return profile_box.result(timeout=deadline.remaining() if deadline.bounded else None)
+    except TimeoutError:
+        if not profile_box.done():
+            hand_over(profile_box, (None, LegStatus.timeout()))
+        return profile_box.result()  # the pool thread's, had it just finished
 
 
 def semantic_leg(rt: Runtime, req: SearchRequest, vectors: VectorIndex, query_vector: np.ndarray,
@@ -108,11 +155,13 @@ def semantic_leg(rt: Runtime, req: SearchRequest, vectors: VectorIndex, query_ve
         return None, LegStatus.failure(type(exc).__name__)
 
 
-def keyword_outcome(future: Future[LegResult | None],
-                    personal: Profile | None) -> tuple[LegResult | None, LegStatus | None]:
-    """The keyword leg's result and status, once the pool thread is done (None, None: no leg)."""
+def keyword_outcome(future: Future[LegResult | None], personal: Profile | None,
+                    deadline: Deadline) -> tuple[LegResult | None, LegStatus | None]:
+    """The keyword leg's result and status, waited for until `deadline` (None, None: no leg)."""
     try:
-        leg = future.result()
+        leg = wait(future, deadline)
+    except LegTimeout:
+        return None, LegStatus.timeout()
     except IndexerError as exc:
         return None, LegStatus.failure(str(exc))
     if leg is None:  # the pool thread only built the profile (semantic mode)
@@ -136,22 +185,37 @@ def profile_leg(rt: Runtime, req: SearchRequest, live: Loaded, taste: np.ndarray
                                     gate_ratio=rt.settings.personal_gate_ratio)
 
 
+def deadlines(rt: Runtime, req: SearchRequest, live: Loaded) -> tuple[Deadline, Deadline]:
+    """The keyword and semantic legs' deadlines: their budgets when both legs can answer, else none.
+
+    The budgets' clock starts after `rt.embedder` was asked what it reads, which loads the model
+    on a process's first search (seconds that are no leg's fault).
+    """
+    both = req.mode == Mode.HYBRID and live.vectors is not None and bool(rt.embedder.readable(req.q))
+    if not both:
+        return Deadline.never(), Deadline.never()
+    started = time.monotonic()
+    return (Deadline.after_ms(rt.settings.keyword_budget_ms, start=started),
+            Deadline.after_ms(rt.settings.semantic_budget_ms, start=started))
+
+
 def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     """Run the legs the request's mode asks for, concurrently as the module docstring says.
 
-    Engine errors become `failed` statuses; anything else the pool thread raised is re-raised.
-
+    Engine errors and timeouts become `failed` statuses; anything else a pool thread raised is
+    re-raised.
     """
+    keyword_deadline, semantic_deadline = deadlines(rt, req, live)
     profile_box: ProfileBox = Future()
     if not wants_profile(req):
         profile_box.set_result((None, None))
     future = None
     if wants_profile(req) or req.mode in KEYWORD_MODES:
-        future = rt.pool.submit(personal_then_keyword, rt, req, live.index, profile_box)
+        future = rt.pool.submit(personal_then_keyword, rt, req, live.index, profile_box, keyword_deadline)
     statuses: dict[str, LegStatus] = {}
     results: dict[str, LegResult] = {}  # insertion order semantic, keyword, profile: fusion's tie order
-    query_vector, encoded = encode_query(rt, req, live)  # while the pool thread works
-    profile, personal_status = profile_box.result()
+    query_vector, encoded = encode_query(rt, req, live, semantic_deadline)  # while the pool thread works
+    profile, personal_status = await_profile(profile_box, keyword_deadline)
     personal = usable(profile)
     taste = personal.vector if personal is not None else None
     if personal_status is not None:
@@ -162,8 +226,8 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
         leg, statuses["semantic"] = semantic_leg(rt, req, live.vectors, query_vector, taste)
         if leg is not None:
             results["semantic"] = leg
-    if future is not None:
-        leg, status = keyword_outcome(future, personal)
+    if future is not None and req.mode in KEYWORD_MODES:  # else the thread only built the profile
+        leg, status = keyword_outcome(future, personal, keyword_deadline)
         if status is not None:
             statuses["keyword"] = status
         if leg is not None:

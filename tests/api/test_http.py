@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from search_api.core.settings import ApiSettings
@@ -88,10 +90,17 @@ def test_no_index_yet_is_503_not_500(es, isolated, model):
     assert app.test_client().get("/readyz").status_code == 503
 
 
-def test_unreachable_elasticsearch_is_503(model, tmp_path):
-    settings = ApiSettings(es_url="http://127.0.0.1:1", vectors_dir=tmp_path, request_timeout_s=1.0, sync_seconds=0)
+def test_unreachable_elasticsearch_is_a_fast_503(model, tmp_path):
+    """Default timeouts (30 s): what makes the answer fast is the client, not a short test setting."""
+    settings = ApiSettings(es_url="http://127.0.0.1:1", vectors_dir=tmp_path, sync_seconds=0)
     app = create_app(runtime=Runtime(settings, embedder=model))
-    response = app.test_client().get("/search", query_string={"q": "pillow"})
-    assert response.status_code == 503 and response.get_json()["error"]["code"] == "unavailable"
-    assert "Connection refused" not in response.get_data(as_text=True)  # Elasticsearch's words go to the log
+    for _ in range(settings.es_breaker_failures + 2):  # refused, then refused at once by the open circuit
+        started = time.monotonic()
+        response = app.test_client().get("/search", query_string={"q": "pillow"})
+        assert time.monotonic() - started <= 1.0
+        assert response.status_code == 503 and response.get_json()["error"]["code"] == "search_unavailable"
+        assert "Connection refused" not in response.get_data(as_text=True)  # Elasticsearch's words go to the log
+    assert app.extensions["storesearch"].breaker.state.value == "open"
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 503 and ready.get_json() == {"ready": False, "reason": "Elasticsearch unavailable"}
     assert app.test_client().get("/healthz").get_json()["status"] == "degraded"

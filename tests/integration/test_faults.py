@@ -25,6 +25,7 @@ from indexer.store.versions import alias_target
 from search_api.core.settings import ApiSettings
 from search_api.http.app import create_app
 from search_api.retrieval.runtime import Runtime
+from tests.es_node import LocalNode
 
 pytestmark = pytest.mark.integration
 
@@ -125,20 +126,14 @@ def test_killed_reusing_rebuild_resumes_with_exact_counts(es, isolated, catalog,
 
 @pytest.fixture
 def second_node(isolated):
-    """A node of its own (port 9201), so stopping it does not disturb the other tests."""
-    port = "9201"
-    script = [str(REPO / "scripts" / "es-local")]
-    env = {**os.environ, "ES_PORT": port}
-
-    def run(action: str) -> None:
-        subprocess.run([*script, action], env=env, check=True, capture_output=True, timeout=240)
-
-    run("start")
-    settings = isolated.with_(es_url=f"http://127.0.0.1:{port}")
+    """A node of its own on a free port (`tests.es_node`), so stopping it disturbs no other test or run."""
+    node = LocalNode()
+    node.run("start")
+    settings = isolated.with_(es_url=node.url)
     try:
-        yield settings, run
+        yield settings, node.run
     finally:
-        run("stop")
+        node.close()
 
 
 def test_elasticsearch_stopped_mid_build_then_resume(catalog, second_node):

@@ -36,3 +36,12 @@ def test_failed_legs_lose_elasticsearch_text_for_everyone(caplog):
         out = public_answer({**body, "meta": {**body["meta"], "legs": dict(body["meta"]["legs"])}}, show_profile=show)
         assert out["meta"]["legs"]["keyword"] == "failed"
     assert "search_phase_execution_exception" in caplog.text
+
+
+def test_a_timed_out_leg_says_so():
+    """`failed: timeout` is our own word (no engine text), so every caller reads it; `failed: time…` is not."""
+    body = personal_answer()
+    body["meta"]["legs"].update(keyword="failed: timeout", semantic="failed: timeout (caused by ES)")
+    out = public_answer(body, show_profile=False)
+    assert out["meta"]["legs"]["keyword"] == "failed: timeout"
+    assert out["meta"]["legs"]["semantic"] == "failed"
