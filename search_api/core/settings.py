@@ -8,7 +8,7 @@ weights are no business of the indexer, so they live here; `ApiSettings` is stil
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -45,6 +45,8 @@ class ApiSettings(Settings):
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
         "cors_origins": "STORESEARCH_CORS_ORIGINS", "max_body_bytes": "STORESEARCH_MAX_BODY_BYTES",
         "max_json_depth": "STORESEARCH_MAX_JSON_DEPTH",
+        "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
+        "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -112,6 +114,19 @@ class ApiSettings(Settings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
     max_json_depth: int = Field(32, ge=2, le=512)
+
+    # --- serving (search_api/http/prefork.py, server.py)
+    # gunicorn: a preloaded master and `api_workers` forked processes, graceful reload on HUP;
+    # waitress: one process (`api_workers` must be 1), for platforms without fork.
+    api_server: Literal["gunicorn", "waitress"] = "gunicorn"
+    # One worker per core of the 2-core machines this runs on: the search path's Python (fusion,
+    # paging, JSON) holds the GIL and each process encodes one query at a time, so one process
+    # leaves a core idle. Set it to the cores the API gets (Elasticsearch needs some too).
+    api_workers: int = Field(2, ge=1, le=64)
+    # Request threads per process (None: 4 per gunicorn worker, 8 for waitress's one process).
+    api_threads: int | None = Field(None, ge=1, le=256)
+    # On TERM (and for the old workers of a HUP reload) in-flight requests get this long to finish.
+    graceful_timeout_s: int = Field(30, ge=1, le=3600)
 
     @field_validator("events_prefix")
     @classmethod
