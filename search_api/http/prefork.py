@@ -6,7 +6,9 @@ talks or runs is made before the fork: each worker gets its own Elasticsearch cl
 and replica sync thread (`Runtime.start_process`, the `post_fork` hook), warms up (`warm_up`,
 before it accepts a connection) and keeps its replica current on its own (change log and alias).
 Torch and FAISS run with the thread counts set before the master's first forward pass (one each
-by default), so no OpenMP pool exists in the master to deadlock a child.
+by default), so no OpenMP pool exists in the master to deadlock a child. The master's heap is
+frozen before it forks (`freeze_heap`): a worker's garbage collections neither walk nor dirty the
+half million objects it shares with the master.
 
 Signals (gunicorn's): HUP forks new workers from the master (which first re-reads the alias and
 the change log, so they share the newest snapshot) and stops the old ones gracefully; TERM stops
@@ -32,7 +34,7 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from indexer.index_format import IndexerError
 from search_api.http.server import ERROR_HEADERS, error_body
-from search_api.http.warmup import warm_up
+from search_api.http.warmup import freeze_heap, warm_up
 from search_api.retrieval.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ class PreforkServer(BaseApplication):  # type: ignore[misc]
             self._rt.load_shared()
         except IndexerError as exc:
             log.warning("reload: new workers load the live index themselves: %s", exc)
+        freeze_heap()
 
     def _post_fork(self, server: Any, worker: Any) -> None:
         self._rt.start_process()

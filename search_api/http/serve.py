@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from indexer.index_format import ConfigError, IndexerError
 from search_api.core.settings import ApiSettings
 from search_api.http.app import create_app
-from search_api.http.warmup import warm_up
+from search_api.http.warmup import freeze_heap, warm_up
 from search_api.retrieval.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ def serve(settings: ApiSettings, options: ServeOptions) -> int:
     except IndexerError as exc:
         log.warning("starting without a live index: %s", exc)
     app = create_app(settings, runtime=rt)
+    freeze_heap()
     if server == "waitress":
         from search_api.http.server import make_server
 
@@ -71,3 +72,4 @@ def serve(settings: ApiSettings, options: ServeOptions) -> int:
     PreforkServer(app, rt, bind=bind, workers=workers, threads=threads,
                   graceful_timeout_s=settings.graceful_timeout_s).run()
     return 0
+
