@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from indexer.index_format import USAGE, ConfigError, IndexerError, quiet_logging, run_command
+from indexer.index_format import USAGE, ConfigError, quiet_logging, run_command
 from search_api.core.settings import ApiSettings
 
 
@@ -24,7 +24,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="serve /search, /healthz, /readyz")
     serve.add_argument("--host", default=None, help="bind address (default STORESEARCH_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="port (default STORESEARCH_PORT or 8000)")
-    serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    serve.add_argument("--threads", type=int, default=None,
+                       help="request threads per process (default STORESEARCH_THREADS, or 4 per gunicorn "
+                            "worker, 8 for waitress)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="worker processes (default STORESEARCH_WORKERS or 2; gunicorn only)")
+    serve.add_argument("--server", choices=("gunicorn", "waitress"), default=None,
+                       help="gunicorn: preloaded master + workers, graceful reload on HUP (default); "
+                            "waitress: one process (default STORESEARCH_SERVER)")
     retention = sub.add_parser("events-retention",
                                help="drop daily events indices older than --days (UTC days)")
     retention.add_argument("--days", type=int, default=None,
@@ -51,26 +58,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"search-api: error: {exc}", file=sys.stderr)
         return USAGE
-    from search_api.http.app import create_app
-    from search_api.http.server import make_server
-    from search_api.retrieval.runtime import Runtime
+    if any(n is not None and n < 1 for n in (args.workers, args.threads)):
+        print("search-api: error: --workers and --threads must be at least 1", file=sys.stderr)
+        return USAGE
+    from search_api.http.serve import ServeOptions, serve
 
-    rt = Runtime(settings)
     try:
-        app = create_app(settings, runtime=rt)
-    except ConfigError as exc:  # the API keys file: before paying for the model
+        return serve(settings, ServeOptions(host=args.host, port=args.port, server=args.server,
+                                            workers=args.workers, threads=args.threads))
+    except ConfigError as exc:
         print(f"search-api: error: {exc}", file=sys.stderr)
         return USAGE
-    try:
-        rt.embedder.embed_query("warm up")  # the first query should not pay for loading the model
-        live = rt.replica.current()
-        logging.info("live index: %s", live.index if live else "none yet (run `indexer build`)")
-    except IndexerError as exc:
-        logging.warning("starting without a live index: %s", exc)
-    host, port = args.host or settings.api_host, args.port or settings.api_port
-    logging.info("serving on http://%s:%d", host, port)
-    make_server(app, host=host, port=port, threads=args.threads).run()
-    return 0
 
 
 def _retention(args: argparse.Namespace) -> int:

@@ -123,6 +123,22 @@ def matching_keywords(es: Elasticsearch, alias: str, q: str, now: datetime | Non
     return sorted(found, key=KeywordHit.order)
 
 
+def active_keyword(es: Elasticsearch, alias: str) -> str | None:
+    """Some active brand keyword (None without one): a query sure to get a zone, for warming up.
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    with engine_errors("reading a brand keyword"):
+        try:
+            hits = es.search(index=alias, size=1, query={"bool": {"filter": _active(datetime.now(UTC))}},
+                             _source=["keyword"])["hits"]["hits"]
+        except NotFoundError:
+            return None
+    return str(hits[0]["_source"]["keyword"]) if hits else None
+
+
 def zone_request(req: SearchRequest, hit: KeywordHit) -> SearchRequest:
     """The organic request narrowed to the winning brand (and its landing categories)."""
     return replace(req, brands=(hit.brand,), categories=hit.landing_categories or req.categories,

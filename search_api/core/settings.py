@@ -56,6 +56,8 @@ class ApiSettings(Settings):
         "es_connect_timeout_ms": "STORESEARCH_ES_CONNECT_TIMEOUT_MS",
         "es_breaker_failures": "STORESEARCH_ES_BREAKER_FAILURES",
         "es_breaker_reset_s": "STORESEARCH_ES_BREAKER_RESET_S",
+        "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
+        "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -163,6 +165,19 @@ class ApiSettings(Settings):
     # fail fast with 503, and how often one call probes whether Elasticsearch is back.
     es_breaker_failures: int = Field(3, ge=1, le=1000)
     es_breaker_reset_s: float = Field(1.0, ge=0.0, le=600.0)
+
+    # --- serving (search_api/http/prefork.py, server.py)
+    # gunicorn: a preloaded master and `api_workers` forked processes, graceful reload on HUP;
+    # waitress: one process (`api_workers` must be 1), for platforms without fork.
+    api_server: Literal["gunicorn", "waitress"] = "gunicorn"
+    # One worker per core of the 2-core machines this runs on: the search path's Python (fusion,
+    # paging, JSON) holds the GIL and each process encodes one query at a time, so one process
+    # leaves a core idle. Set it to the cores the API gets (Elasticsearch needs some too).
+    api_workers: int = Field(2, ge=1, le=64)
+    # Request threads per process (None: 4 per gunicorn worker, 8 for waitress's one process).
+    api_threads: int | None = Field(None, ge=1, le=256)
+    # On TERM (and for the old workers of a HUP reload) in-flight requests get this long to finish.
+    graceful_timeout_s: int = Field(30, ge=1, le=3600)
 
     @field_validator("events_prefix")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,7 +100,8 @@ def healthz():  # type: ignore[no-untyped-def]
     """Liveness plus what is loaded: ES reachability, alias target, FAISS version."""
     rt = runtime()
     health: dict[str, Any] = {"status": "ok", "alias": rt.settings.products_alias,
-                              "model": rt.settings.model, "model_loaded": rt.embedder_loaded}
+                              "model": rt.settings.model, "model_loaded": rt.embedder_loaded,
+                              "pid": os.getpid()}  # which worker answered: each has its own replica
     try:
         health["elasticsearch"] = ping(rt.es.options(request_timeout=READY_PROBE_S))
         live = rt.replica.current()

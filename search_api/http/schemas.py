@@ -117,6 +117,7 @@ class Health(_Open):
     alias: str
     model: str
     model_loaded: bool
+    pid: int = Field(description="The process that answered (a server worker: each keeps its own replica).")
 
 
 class Ready(_Open):

@@ -1,4 +1,4 @@
-"""The WSGI server (waitress), with its own errors answered in the API's JSON form.
+"""The single-process WSGI server (waitress), with its own errors answered in the API's JSON form.
 
 Waitress refuses some requests before the app sees them: a request line it cannot parse (raw
 non-ASCII bytes in the URI: "Bad URI"; a malformed method), bad headers, a body over its own
@@ -20,7 +20,16 @@ from waitress.task import ErrorTask
 
 from search_api.http.headers import JSON_CSP, SECURITY_HEADERS
 
-CODES = {400: "bad_request", 413: "payload_too_large", 431: "header_fields_too_large", 501: "not_implemented"}
+CODES = {400: "bad_request", 403: "forbidden", 413: "payload_too_large", 414: "uri_too_long",
+         417: "expectation_failed", 431: "header_fields_too_large", 501: "not_implemented"}
+ERROR_HEADERS = (("Content-Type", "application/json"), *SECURITY_HEADERS.items(), ("Content-Security-Policy", JSON_CSP))
+"""Headers of a server's own error answer (the app's answers get theirs from `headers`)."""
+
+
+def error_body(status: int, reason: str, detail: str) -> bytes:
+    """The JSON error a server writes for a request the app never saw (no field: it was unreadable)."""
+    message = f"{reason}: {detail}" if detail else reason
+    return orjson.dumps({"error": {"code": CODES.get(status, "internal_error"), "message": message}})
 
 
 class JsonErrorTask(ErrorTask):
@@ -29,11 +38,9 @@ class JsonErrorTask(ErrorTask):
     def execute(self) -> None:
         """Write the error (waitress closes the connection after it, as before)."""
         error = self.request.error
-        body = orjson.dumps({"error": {"code": CODES.get(error.code, "internal_error"),
-                                       "message": f"{error.reason}: {error.body}"}})
+        body = error_body(error.code, error.reason, error.body)
         self.status = f"{error.code} {error.reason}"
-        self.response_headers.extend([("Content-Type", "application/json"), *SECURITY_HEADERS.items(),
-                                      ("Content-Security-Policy", JSON_CSP)])
+        self.response_headers.extend(ERROR_HEADERS)
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)

@@ -64,6 +64,17 @@ class VectorReplica:
         if self._thread:
             self._thread.join(timeout=10)
 
+    def rebind(self, es: Elasticsearch) -> None:
+        """Read through `es` from now on: a forked worker's own client, never its master's.
+
+        Raises:
+            RuntimeError: the sync thread runs (it would keep reading through the old client).
+
+        """
+        if self._thread is not None:
+            raise RuntimeError("rebind a replica before its sync thread starts")
+        self._es = es
+
     def _follow(self) -> None:
         while not self._stop.wait(self._settings.sync_seconds):
             try:

@@ -8,13 +8,13 @@ from functools import cached_property
 
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import Embedder, IndexerError, VectorIndex, load_embedder
+from indexer.index_format import Embedder, IndexerError, VectorIndex, analyzed, load_embedder, make_client
 from search_api.core.breaker import Breaker
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.es_guard import search_client
 from search_api.retrieval.query_vectors import QueryVectors
-from search_api.retrieval.replica import VectorReplica
+from search_api.retrieval.replica import Loaded, VectorReplica
 
 LEG_WORKERS = 4
 """Threads that run Elasticsearch legs while the request thread encodes the query."""
@@ -93,6 +93,61 @@ class Runtime:
     def profiles(self) -> ProfileService:
         """Shopper profiles (built from events, cached briefly)."""
         return ProfileService(self.settings, self.es, self._live_vectors)
+
+    def load_shared(self) -> Loaded | None:
+        """Load what forked workers share copy-on-write; returns the live version (None before any build).
+
+        The model (torch threads are capped before its first forward pass, so no OpenMP pool
+        exists to deadlock a child), jieba's dictionary, and the live FAISS snapshot brought up to
+        date with the change log, read through a client closed before this returns. No pool or
+        sync thread is started: `start_process` does that in each worker. A server master calls
+        this before it forks, and again before a reload forks new workers.
+
+        Raises:
+            EngineError: Elasticsearch could not be read (the model and jieba are loaded anyway).
+
+        """
+        vector = self.embedder.embed_query("warm up")
+        analyzed("抱枕 warm up")
+        es = make_client(self.settings)
+        try:
+            replica = self.__dict__.get("replica") or VectorReplica(self.settings, es)
+            replica.rebind(es)
+            self.__dict__["replica"] = replica  # not started: its sync thread belongs to a worker
+            live = replica.current()
+            if live is not None and live.vectors is not None:
+                replica.sync()
+                live.vectors.search(vector, 10)
+            return live
+        finally:
+            es.close()
+
+    def start_process(self) -> None:
+        """Give this process (a forked worker, or the only one) its own client, pools and replica sync.
+
+        Nothing that talks or runs crosses a fork: a client, pool or profile service made before
+        it is dropped (an injected client too: its sockets would be shared), and the preloaded
+        replica keeps its snapshot, reads through the new client and starts its sync thread here.
+        """
+        self._es = None
+        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles"):
+            self.__dict__.pop(name, None)
+        replica = self.__dict__.get("replica")
+        if replica is not None:
+            replica.rebind(self.es)
+            replica.start()
+
+    def close(self) -> None:
+        """Stop what `start_process` (or first use) started: the sync thread, the pools, the client."""
+        replica = self.__dict__.get("replica")
+        if replica is not None:
+            replica.stop()
+        for name in ("pool", "encode_pool", "zone_pool"):
+            pool = self.__dict__.get(name)
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        if "es" in self.__dict__:
+            self.es.close()
 
     def _live_vectors(self) -> VectorIndex | None:
         try:
