@@ -161,8 +161,9 @@ class ApiSettings(Settings):
     # Connecting takes < 1 ms on a LAN; a host that drops packets would otherwise hold a search
     # for the whole request timeout. Reads keep `request_timeout_s` (slow queries are not cut).
     es_connect_timeout_ms: int = Field(500, ge=1, le=60_000)
-    # Calls in a row that could not connect (each already retried by the client) before searches
-    # fail fast with 503, and how often one call probes whether Elasticsearch is back.
+    # Calls in a row that could not connect (each already retried by the client) or were answered
+    # 502/503/504 before searches fail fast with 503, and how often one call probes whether
+    # Elasticsearch is back.
     es_breaker_failures: int = Field(3, ge=1, le=1000)
     es_breaker_reset_s: float = Field(1.0, ge=0.0, le=600.0)
 
