@@ -45,6 +45,11 @@ DETAIL_CHARS = 200
 KEEPALIVE_S = 5
 """Idle keep-alive connections are closed after this (gunicorn's default, 2 s, is for direct clients)."""
 
+SILENT_WORKER_S = 120
+"""The master restarts a worker silent this long. A `gthread` worker's loop beats every second
+while requests run in its threads; only a warm-up search waiting on a slow Elasticsearch (several
+calls, each up to STORESEARCH_ES_TIMEOUT) keeps it silent, and that must not loop restarts."""
+
 
 def write_json_error(sock: Any, status: int, reason: str, detail: str) -> None:
     """Gunicorn's `util.write_error`, writing the API's JSON error body instead of an HTML page.
@@ -78,6 +83,7 @@ class PreforkServer(BaseApplication):  # type: ignore[misc]
         self._options: dict[str, Any] = {
             "bind": [bind], "workers": workers, "threads": threads, "worker_class": JsonErrorWorker,
             "preload_app": True, "graceful_timeout": graceful_timeout_s, "keepalive": KEEPALIVE_S,
+            "timeout": SILENT_WORKER_S,
             "control_socket_disable": True,  # a fixed path shared by every server on the host; signals do
             "proc_name": "search-api", "accesslog": None, "errorlog": "-",
             "when_ready": self._when_ready, "on_reload": self._on_reload, "post_fork": self._post_fork,
@@ -110,7 +116,7 @@ class PreforkServer(BaseApplication):  # type: ignore[misc]
         self._rt.start_process()
 
     def _post_worker_init(self, worker: Any) -> None:
-        warm_up(self._rt)
+        warm_up(self._rt, heartbeat=worker.notify)
 
     def _worker_exit(self, server: Any, worker: Any) -> None:
         self._rt.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from indexer.index_format import IndexerError
@@ -37,11 +38,12 @@ BUDGET_S = 10.0
 """Warm-up gives up after this long: a slow Elasticsearch must not keep a worker from serving."""
 
 
-def warm_up(rt: Runtime) -> dict[str, float]:
+def warm_up(rt: Runtime, heartbeat: Callable[[], None] = lambda: None) -> dict[str, float]:
     """Run one search per leg in this process; returns milliseconds per leg that answered.
 
     Never raises: a server without a live index or with Elasticsearch down still starts (and
-    says so on /readyz); the first failure from Elasticsearch ends the warm-up.
+    says so on /readyz); the first failure from Elasticsearch ends the warm-up. `heartbeat` is
+    called before each search (a gunicorn worker tells its master it is alive).
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -49,6 +51,7 @@ def warm_up(rt: Runtime) -> dict[str, float]:
         if time.perf_counter() - started > BUDGET_S:
             log.warning("warm-up stopped after %.0f s", BUDGET_S)
             break
+        heartbeat()
         begin = time.perf_counter()
         try:
             answer(rt, parse_search(params))

@@ -112,6 +112,11 @@ def test_gunicorn_answers_raw_non_utf8_request_lines_with_a_json_400(served, req
     assert error == {"code": "bad_request", "message": message}  # the client's bytes are not echoed
 
 
+def test_percent_encoded_non_utf8_reaches_the_app_through_gunicorn(served):
+    status, headers, body = raw(served.port, b"GET /users/%FF%FE/profile HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert " 401 " in status and json.loads(body)["error"]["code"] == "unauthorized"
+
+
 def test_load_shared_starts_nothing_a_fork_would_copy(serving_catalog, model):
     rt = Runtime(serving_catalog, embedder=model)
     threads = threading.active_count()

@@ -11,7 +11,7 @@ from indexer.core.errors import ConfigError
 from search_api.cli import main
 from search_api.core.settings import ApiSettings
 from search_api.http.app import create_app
-from search_api.http.prefork import JsonErrorWorker, PreforkServer, write_json_error
+from search_api.http.prefork import SILENT_WORKER_S, JsonErrorWorker, PreforkServer, write_json_error
 from search_api.http.serve import ServeOptions, serve
 from search_api.retrieval.runtime import Runtime
 
@@ -60,7 +60,7 @@ def test_the_prefork_server_is_configured_for_shared_state_and_no_control_socket
     cfg = server.cfg
     assert cfg.worker_class is JsonErrorWorker and cfg.preload_app and cfg.control_socket_disable
     assert (cfg.workers, cfg.threads, cfg.graceful_timeout, cfg.bind) == (3, 5, 7, ["127.0.0.1:0"])
-    assert cfg.accesslog is None
+    assert cfg.accesslog is None and cfg.timeout == SILENT_WORKER_S
     assert "es" not in rt.__dict__ and not rt.embedder_loaded  # configuring loads and opens nothing
 
 
