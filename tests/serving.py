@@ -141,3 +141,21 @@ def children(pid: int) -> set[int]:
             if int(stat[1]) == pid and stat[0] != "Z":
                 out.add(int(entry.name))
     return out
+
+
+def read_response(sock: socket.socket) -> tuple[str, dict[str, str], bytes]:
+    """Everything the peer writes until it closes, as (status line, lower-cased headers, body)."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status, *lines = head.decode("latin-1").split("\r\n")
+    return status, {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}, body
+
+
+def raw(port: int, request: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Send `request` bytes as they are (no client library cleans them) and read the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        return read_response(sock)

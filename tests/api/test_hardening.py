@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 
 import pytest
@@ -19,6 +18,7 @@ from search_api.http.app import create_app
 from search_api.http.headers import JSON_CSP
 from search_api.http.server import make_server
 from search_api.retrieval.runtime import Runtime
+from tests.serving import raw
 
 KEY = {"X-API-Key": "k"}
 DEEP = "[" * 10_000 + "]" * 10_000
@@ -209,18 +209,6 @@ def served():
     yield server.effective_port
     server.task_dispatcher.shutdown()
     server.close()
-
-
-def raw(port, request: bytes) -> tuple[str, dict[str, str], bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
-        sock.shutdown(socket.SHUT_WR)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status, *lines = head.decode("latin-1").split("\r\n")
-    return status, {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}, body
 
 
 @pytest.mark.parametrize("request_line", [b"GET /search?q=\xff\xfe HTTP/1.1", b"GET /users/\xc3/profile HTTP/1.1",

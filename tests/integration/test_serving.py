@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +18,7 @@ import pytest
 from search_api.http.warmup import warm_up
 from search_api.retrieval.runtime import Runtime
 from tests.integration.conftest import SERVING_SYNC_S
-from tests.serving import REPO, Served, children, server_env, sync_env
+from tests.serving import REPO, Served, children, raw, server_env, sync_env
 
 pytestmark = pytest.mark.integration
 
@@ -84,18 +83,6 @@ def test_a_live_upsert_reaches_every_worker_within_the_sync_interval(served, ser
         assert set(seen) == set(workers), f"semantic leg of workers {set(workers) - set(seen)} never saw the upsert"
         for conn in workers.values():
             assert conn.get("/healthz")[1]["replica"]["changes_applied"] >= 1
-
-
-def raw(port: int, request: bytes) -> tuple[str, dict[str, str], bytes]:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
-        sock.shutdown(socket.SHUT_WR)
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status, *lines = head.decode("latin-1").split("\r\n")
-    return status, {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}, body
 
 
 @pytest.mark.parametrize(("request_line", "message"), [

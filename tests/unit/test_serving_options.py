@@ -14,6 +14,7 @@ from search_api.http.app import create_app
 from search_api.http.prefork import SILENT_WORKER_S, JsonErrorWorker, PreforkServer, write_json_error
 from search_api.http.serve import ServeOptions, serve
 from search_api.retrieval.runtime import Runtime
+from tests.serving import read_response
 
 OFFLINE = {"es_url": "http://127.0.0.1:1", "vectors_dir": "/nonexistent", "sync_seconds": 0}
 
@@ -23,12 +24,7 @@ def written_error(status: int, reason: str, detail: str) -> tuple[str, dict[str,
     with left, right:
         write_json_error(left, status, reason, detail)
         left.shutdown(socket.SHUT_WR)
-        data = b""
-        while chunk := right.recv(65536):
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status_line, *lines = head.decode("latin-1").split("\r\n")
-    headers = {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}
+        status_line, headers, body = read_response(right)
     assert int(headers["content-length"]) == len(body)
     return status_line, headers, json.loads(body)
 
