@@ -15,7 +15,7 @@ from indexer.core.config import DEFAULT_ACTION_WEIGHTS, Settings, name_part
 from indexer.core.errors import ConfigError, EngineError, IndexerError
 from indexer.core.es import engine_errors, ensure_index, make_client, ping
 from indexer.core.exits import USAGE, quiet_logging, run_command
-from indexer.embedding.embedder import Embedder, SentenceTransformerEmbedder
+from indexer.embedding.embedder import Embedder
 from indexer.embedding.encoders import load_embedder
 from indexer.format import mappings
 from indexer.format.vectors import VectorIndex
@@ -26,7 +26,7 @@ from indexer.text.analysis import analyzed, analyzed_cjk, cjk_chars, detect_lang
 
 __all__ = [
     "DEFAULT_ACTION_WEIGHTS", "HIDDEN_STATUSES", "USAGE", "Change", "ConfigError", "Embedder", "EngineError",
-    "IndexerError", "SentenceTransformerEmbedder", "Settings", "VectorIndex", "alias_target", "analyzed",
+    "IndexerError", "Settings", "VectorIndex", "alias_target", "analyzed",
     "analyzed_cjk", "bulk_append", "changes_since", "cjk_chars", "detect_language", "engine_errors",
     "ensure_index", "load_embedder", "make_client", "mappings", "name_part", "normalize", "ping", "quiet_logging",
     "run_command",

@@ -147,7 +147,7 @@ def zone_request(req: SearchRequest, hit: KeywordHit) -> SearchRequest:
 
 def wants_zone(req: SearchRequest) -> bool:
     """Only the first page of a relevance-sorted search carries a zone."""
-    return not req.offset and req.sort == "relevance"
+    return not req.offset and req.sort == Sort.RELEVANCE
 
 
 def zone_candidates(es: Elasticsearch, alias: str, req: SearchRequest) -> list[KeywordHit]:
