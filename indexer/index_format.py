@@ -23,12 +23,14 @@ from indexer.store.bulk import bulk_append
 from indexer.store.changelog import Change, changes_since
 from indexer.store.versions import alias_target
 from indexer.text.analysis import analyzed, analyzed_cjk, cjk_chars, detect_language, normalize, tokens
+from indexer.text.variants import latin_words
 
 __all__ = [
     "DEFAULT_ACTION_WEIGHTS", "HIDDEN_STATUSES", "USAGE", "Change", "ConfigError", "Embedder", "EngineError",
     "IndexerError", "Settings", "VectorIndex", "alias_target", "analyzed",
     "analyzed_cjk", "bulk_append", "changes_since", "cjk_chars", "detect_language", "engine_errors",
-    "ensure_index", "load_embedder", "make_client", "mappings", "name_part", "normalize", "ping", "quiet_logging",
+    "ensure_index", "latin_words", "load_embedder", "make_client", "mappings", "name_part", "normalize", "ping",
+    "quiet_logging",
     "run_command",
     "tokens",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import orjson
 
 from indexer.catalog.models import BrandKeyword, Product
 from indexer.text.analysis import analyzed, analyzed_cached, analyzed_cjk, normalize
+from indexer.text.variants import pinyin_text, spelling_text
 
 SUGGEST_WEIGHT_MAX = 1_000_000
 """Completion weights are ints; sales beyond this add nothing to the suggestion order."""
@@ -25,7 +27,7 @@ TOKENS_MAX_CHARS = 4000
 VECTOR_DECIMALS = 6
 """float32 holds ~7 significant digits; 6 decimals keep cosines exact to 1e-6 at half the JSON."""
 
-DOCUMENT_FORMAT = 1
+DOCUMENT_FORMAT = 2
 """Bump whenever `product_doc` writes a product differently: a rebuild then rewrites every
 document instead of reusing the live version's (see `indexer.reuse`)."""
 
@@ -55,6 +57,9 @@ def analysed_text(product: Product) -> dict[str, str]:
         "title_cjk": analyzed_cjk(titles),
         "bullet_tokens": analyzed(" ".join(product.bullets)[:TOKENS_MAX_CHARS]),
         "description_tokens": analyzed((product.description or "")[:TOKENS_MAX_CHARS]),
+        "pinyin_tokens": pinyin_text(titles),
+        "spell_words": spelling_text(" ".join((titles, *product.bullets,
+                                                (product.description or "")[:TOKENS_MAX_CHARS]))),
     }
 
 
@@ -107,11 +112,29 @@ def product_doc(product: Product, vector: list[float] | np.ndarray | None, index
         },
     }
     doc.update(analysed if analysed is not None else analysed_text(product))
+    labels = _labels(product)
+    doc["pinyin_tokens"] = f"{doc['pinyin_tokens']} {_label_pinyin(labels)}".strip()
+    doc["spell_words"] = f"{doc['spell_words']} {_label_spelling(labels)}".strip()
     if isinstance(vector, np.ndarray):
         doc["embedding"] = rounded(vector)
     elif vector is not None:
         doc["embedding"] = vector
     return doc
+
+
+def _labels(product: Product) -> str:
+    """Brand, category path and colour: short values shared by many products (cached per value)."""
+    return " ".join(v for v in (product.brand, *product.category, product.color) if v)
+
+
+@lru_cache(maxsize=50_000)
+def _label_pinyin(labels: str) -> str:
+    return pinyin_text(labels)
+
+
+@lru_cache(maxsize=50_000)
+def _label_spelling(labels: str) -> str:
+    return spelling_text(labels)
 
 
 def rounded(vectors: np.ndarray) -> list[Any]:

@@ -21,16 +21,19 @@ import snowballstemmer
 ZH_WORDS = Path(__file__).with_name("zh_words.txt")
 """Marketplace vocabulary jieba's general dictionary splits wrongly (抱枕 → 抱 / 枕)."""
 
-ANALYSIS_FORMAT = 1
+ANALYSIS_FORMAT = 2
 """Bump when the analysis functions change their output: cached analyses keyed on it expire."""
 
 
 @lru_cache(maxsize=1)
 def analysis_fingerprint() -> str:
-    """What determines the tokens: the format number, jieba's version and the shipped vocabulary."""
+    """What determines the tokens: the format number, jieba's and pypinyin's versions, the shipped vocabulary."""
     import hashlib
 
-    digest = hashlib.sha1(f"{ANALYSIS_FORMAT}|{jieba.__version__}|".encode(), usedforsecurity=False)
+    from pypinyin import __version__ as pypinyin_version
+
+    digest = hashlib.sha1(f"{ANALYSIS_FORMAT}|{jieba.__version__}|{pypinyin_version}|".encode(),
+                          usedforsecurity=False)
     if ZH_WORDS.exists():
         digest.update(ZH_WORDS.read_bytes())
     return digest.hexdigest()[:16]
@@ -118,7 +121,8 @@ def stem(word: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def _segment(run: str) -> tuple[str, ...]:
+def segment(run: str) -> tuple[str, ...]:
+    """The words jieba finds in one Chinese run, with the parts of long words."""
     # cut_for_search adds the parts of long words (大礼包 → 大礼, 礼包, 大礼包) for recall. Cached:
     # catalogs repeat the same runs (product nouns, materials) across thousands of titles.
     return tuple(w for w in _segmenter().cut_for_search(run, HMM=True) if w.strip())
@@ -129,7 +133,7 @@ def tokens(text: str) -> list[str]:
     out: list[str] = []
     for lang, run in runs(text):
         if lang == "zh":
-            out.extend(_segment(run))
+            out.extend(segment(run))
         elif lang == "en":
             if run not in _STOPWORDS:
                 out.append(stem(run).replace("'", ""))

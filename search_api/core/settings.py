@@ -46,6 +46,8 @@ class ApiSettings(Settings):
         "personal_gate_ratio": "STORESEARCH_PERSONAL_GATE_RATIO",
         "personal_profile_weight": "STORESEARCH_PERSONAL_PROFILE_WEIGHT",
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
+        "relax_below": "STORESEARCH_RELAX_BELOW", "semantic_floor": "STORESEARCH_SEMANTIC_FLOOR",
+        "typo_tolerance": "STORESEARCH_TYPO_TOLERANCE",
         "cors_origins": "STORESEARCH_CORS_ORIGINS", "max_body_bytes": "STORESEARCH_MAX_BODY_BYTES",
         "max_json_depth": "STORESEARCH_MAX_JSON_DEPTH",
         "metrics": "STORESEARCH_METRICS",
@@ -119,6 +121,18 @@ class ApiSettings(Settings):
     # Added to the fused score × cos(profile, item): below the RRF gap between adjacent ranks
     # (1/61 - 1/62 ≈ 2.6e-4), so it only orders near-ties.
     personal_tiebreak: float = Field(1e-5, ge=0.0, le=1.0)
+    # --- honest matching (search_api/retrieval/relax.py, semantic.py)
+    # Keyword hits must match all the query's terms; when fewer products than this do, most terms,
+    # then any. 100 (the keyword leg's default depth): ESCI dev hybrid nDCG@10 0.7388 vs 0.7394
+    # unrelaxed; 10: 0.7363; 1: 0.7282 (a long query's partial matches are often relevant).
+    relax_below: int = Field(100, ge=1, le=10_000)
+    # Semantic candidates below this cosine to the query are not matches. bench/nomatch.py (3k
+    # sample + ESCI dev, all-MiniLM-L6-v2): 0.3 answers 56% of 50 out-of-catalog queries empty
+    # (44% flagged) with ESCI hybrid nDCG@10 0.7386 vs 0.7388 at no floor (semantic 0.6919 vs
+    # 0.6942); 0.35 empties 74% but costs semantic-only search 0.009. Model-specific: recalibrate.
+    semantic_floor: float = Field(0.3, ge=-1.0, le=1.0)
+    # Misspelled query words corrected from the index vocabulary (search_api/retrieval/spelling.py).
+    typo_tolerance: bool = True
     # --- HTTP hardening (search_api/http/)
     # Browser origins allowed to call the API cross-origin (`https://shop.example`); none by default.
     cors_origins: tuple[str, ...] = ()

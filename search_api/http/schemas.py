@@ -8,7 +8,7 @@ against them. Request models live beside their validation (`SearchParams`, `View
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,6 +74,14 @@ class SearchMeta(_Open):
                     "or `failed: timeout` (over its time budget).")
     personalised: bool
     degraded: bool = Field(description="True when a leg failed and the others answered.")
+    relaxed: Literal["most_terms", "any_term", "semantic"] | None = Field(
+        None, description="Set when too few products matched all the query's terms: `most_terms` (keyword hits "
+                          "match most of them), `any_term` (at least one), or `semantic` (no keyword match; the "
+                          "results are the semantic leg's, above its relevance floor). Null for a strict match "
+                          "or an empty answer.")
+    corrected: str | None = Field(
+        None, description="The query with misspelled words corrected from the index vocabulary, when the "
+                          "keyword leg searched it alongside the query as typed (\"did you mean\").")
     profile: dict[str, Any] | None = Field(
         None, description="The profile used (explain, with a key allowed to read it).")
 

@@ -76,6 +76,25 @@ def total(req: SearchRequest, retrieved: Retrieved, page: Page) -> int:
     return max(hits, len(page.ordered)) if req.mode == Mode.HYBRID else hits
 
 
+RELAXED_ORDER = ("most_terms", "any_term", "semantic")
+"""`meta.relaxed` words from the least to the most relaxed."""
+
+
+def relaxed(retrieved: Retrieved, page: Page) -> str | None:
+    """`meta.relaxed`: the loosest match the page shows, or None when every shown match is strict.
+
+    Keyword hits carry their level when the leg relaxed; with no keyword match at all, whatever the
+    page shows came from the semantic leg alone.
+    """
+    keyword = retrieved.results.get("keyword")
+    if keyword is None or not page.ids or keyword.relaxed is None:
+        return None
+    if keyword.relaxed == "semantic":
+        return "semantic"
+    shown = {keyword.levels[i] for i in page.ids if i in keyword.levels} - {"all_terms"}
+    return max(shown, key=RELAXED_ORDER.index) if shown else None
+
+
 def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_ms: float) -> dict[str, Any]:
     """The answer's `meta`: what answered, how, and whether anything failed."""
     profile = retrieved.profile
@@ -89,4 +108,6 @@ def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_
         **({"profile": {"source": "history" if req.history is not None else "user",
                         **(profile.describe() if profile else {})}} if retrieved.profile_asked else {}),
         "degraded": bool(retrieved.failed),
+        "relaxed": relaxed(retrieved, page),
+        "corrected": keyword.corrected if (keyword := retrieved.results.get("keyword")) is not None else None,
     }

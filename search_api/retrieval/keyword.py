@@ -2,81 +2,49 @@
 
 Query text goes through `indexer.analysis`, exactly like documents did, so `whitespace` fields
 match jieba words and English stems. CJK unigrams add recall when segmentation differs between a
-query and a title (a title's 抱枕 can sit inside a longer word).
+query and a title (a title's 抱枕 can sit inside a longer word); Latin words also meet the pinyin
+of Chinese words (`baozhen` finds 抱枕).
+
+Matching is strict first and relaxed only when that finds too little (`relax.py`): the hits are
+those matching all the query's terms, else most of them; the scores are always the OR query's.
+Misspelled words are corrected against the index vocabulary in the same request (`spelling.py`);
+a corrected query is searched alongside the query as typed, scored a little below it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
-from indexer.index_format import analyzed, analyzed_cjk, cjk_chars, engine_errors
+from indexer.index_format import engine_errors
 from search_api.personal.personalize import boosted
+from search_api.retrieval.clauses import text_clauses
 from search_api.retrieval.filters import filter_clauses, hidden_clause
 from search_api.retrieval.legs import LegResult
 from search_api.retrieval.params import SearchRequest
+from search_api.retrieval.relax import Level, choose_level, hit_level, level_filter, level_markers
+from search_api.retrieval.spelling import cooccurrence_aggs, corrected, corrections, sensible, suggesters
 
-FIELD_BOOSTS = {
-    "title_tokens": 6.0,
-    "brand_tokens": 4.0,
-    "category_tokens": 3.0,
-    "color_tokens": 2.0,
-    "attribute_tokens": 2.0,
-    "bullet_tokens": 1.0,
-    "description_tokens": 1.0,
-}
-"""BM25F field weights (combined_fields needs each ≥ 1): titles say what a product is; bullets
-and descriptions mostly add vocabulary."""
-
-CJK_MIN_MATCH = "75%"
-"""Share of a query's CJK characters a title must contain to count as a unigram match (besides the
-heads, see `cjk_heads`)."""
-
-CJK_BOOST = 1.0
-
-NOMINAL_SUFFIXES = frozenset("子头儿")
-
-
-def cjk_heads(text: str) -> list[str]:
-    """The last CJK character of each space-separated part of a query: its head.
-
-    Chinese compounds put the head last (抱枕 "hug-pillow", 护肤 "care-skin", 护颈枕
-    "care-neck-pillow"), so a unigram match that keeps the head keeps the kind of thing asked for:
-    抱枕 still finds 汽车头枕 through 枕, but 护肤 no longer finds neck pillows through 护. A
-    nominal suffix (子 头 儿: 枕头, 袜子) is not the head: the character before it is.
-    """
-    heads = []
-    for part in text.split():
-        chars = cjk_chars(part)
-        if chars:
-            heads.append(chars[-2] if len(chars) > 1 and chars[-1] in NOMINAL_SUFFIXES else chars[-1])
-    return heads
-
-
-def _cjk_clause(q: str, cjk: str) -> dict[str, Any]:
-    return {"bool": {"must": [{"match": {"title_cjk": {"query": cjk, "minimum_should_match": CJK_MIN_MATCH}}}],
-                     "filter": [{"term": {"title_cjk": head}} for head in cjk_heads(q)],
-                     "boost": CJK_BOOST}}
+TYPO_BOOST = 0.8
+"""A corrected query scores below the query as typed: the shopper's own words come first."""
 
 
 def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any]] | None = None,
-                 max_boost: float = 1.0) -> dict[str, Any] | None:
+                 max_boost: float = 1.0, fixed: str | None = None, level: Level = Level.ALL) -> dict[str, Any] | None:
     """The search body of the keyword leg, or None when the query has no searchable tokens.
 
     `functions` (personal affinity boosts, see `personalize.boosted`) multiply the score of
-    matching documents by at most `max_boost`.
+    matching documents by at most `max_boost`. `fixed` is the spelling-corrected query, searched
+    alongside the query as typed; `level` how strictly hits must match (`relax.py`).
     """
-    tokens, cjk = analyzed(req.q), analyzed_cjk(req.q)
-    should: list[dict[str, Any]] = []
-    if tokens:
-        should.append({"combined_fields": {
-            "query": tokens, "fields": [f"{f}^{b:g}" for f, b in FIELD_BOOSTS.items()], "operator": "or"}})
-    if cjk:
-        should.append(_cjk_clause(req.q, cjk))
+    texts = [req.q] if fixed is None else [req.q, fixed]
+    should = text_clauses(req.q) + (text_clauses(fixed, TYPO_BOOST) if fixed is not None else [])
     if not should:
         return None
-    return {
+    should += level_markers(texts, level)
+    body: dict[str, Any] = {
         "size": size,
         # ids from doc values: skips decompressing stored fields, ~3x faster for 100 hits
         "stored_fields": "_none_",
@@ -85,12 +53,30 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
         "query": boosted({"bool": {"should": should, "minimum_should_match": 1,
                                    "filter": filter_clauses(req), "must_not": [hidden_clause()]}},
                          functions or [], max_boost),
+        "post_filter": level_filter(texts, level),
     }
+    if level is Level.ALL:
+        body["aggs"] = {"most": {"filter": level_filter(texts, Level.MOST)}, "any": {"filter": {"match_all": {}}}}
+    return body
+
+
+def _hits(response: Any, level: Level = Level.ALL) -> LegResult:
+    hits = response["hits"]["hits"]
+    ids = [h["fields"]["id"][0] for h in hits]
+    levels = {} if level is Level.ALL else {i: hit_level(h.get("matched_queries", ())).value
+                                            for i, h in zip(ids, hits, strict=True)}
+    return LegResult(ids, [float(h["_score"] or 0.0) for h in hits], int(response["hits"]["total"]["value"]),
+                     relaxed=None if level is Level.ALL else level.value, levels=levels)
 
 
 def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
-           functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0) -> LegResult:
+           functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0,
+           relax_below: int = 1, typos: bool = True) -> LegResult:
     """Run the keyword leg (with personal boosts when `functions` are given).
+
+    One request in the common case; two more when a word was misspelled (checking the corrections,
+    then searching the corrected query alongside the query as typed) and another when all-terms
+    matching found fewer than `relax_below` products.
 
     Raises:
         EngineError: Elasticsearch failed.
@@ -99,8 +85,32 @@ def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
     body = keyword_body(req, size=size, functions=functions, max_boost=max_boost)
     if body is None:
         return LegResult([], [], 0)
+    checks = suggesters(req.q) if typos else {}
+    if checks:
+        body["suggest"] = checks
     with engine_errors("keyword search"):
         response = es.search(index=index, **body)
-    hits = response["hits"]["hits"]
-    return LegResult([h["fields"]["id"][0] for h in hits], [float(h["_score"] or 0.0) for h in hits],
-                     int(response["hits"]["total"]["value"]))
+        fixed = _respelled(es, index, req.q, response.get("suggest"))
+        if fixed is not None:
+            body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed)
+            response = es.search(index=index, **body)
+        strict = _hits(response)
+        aggs = response["aggregations"]
+        level = choose_level((strict.total, aggs["most"]["doc_count"], aggs["any"]["doc_count"]), relax_below)
+        if level is Level.ALL:
+            return replace(strict, corrected=fixed)
+        if level is Level.NONE:
+            return LegResult([], [], 0, relaxed=level.value, corrected=fixed)
+        body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed, level=level)
+        response = es.search(index=index, **body)
+    return replace(_hits(response, level), corrected=fixed)
+
+
+def _respelled(es: Elasticsearch, index: str, q: str, suggest: Any) -> str | None:
+    """The query with its sensible corrections (`spelling`), or None when it needs none."""
+    fixes = corrections(suggest)
+    if not fixes:
+        return None
+    checked = es.search(index=index, size=0, aggs=cooccurrence_aggs(q, fixes))
+    kept = sensible(fixes, checked["aggregations"])
+    return corrected(q, kept) if kept else None

@@ -7,7 +7,7 @@ see API.md) only when the answer is described, so no step has to parse a string 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from search_api.personal.profile import Profile
@@ -23,6 +23,12 @@ class LegResult:
     ids: list[str]
     scores: list[float]
     total: int = 0
+    relaxed: str | None = None
+    """The keyword leg's matching level when it had to relax (`relax.Level`), else None."""
+    corrected: str | None = None
+    """The spelling-corrected query the keyword leg searched alongside the query as typed."""
+    levels: Mapping[str, str] = field(default_factory=dict)
+    """For a relaxed keyword leg: each hit's strictest matching level (`relax.Level` values)."""
 
 
 class LegState(Enum):

@@ -27,16 +27,20 @@ def encode(embedder: Embedder, q: str) -> tuple[np.ndarray | None, LegStatus]:
 
 
 def search(vectors: VectorIndex, query: np.ndarray, *, size: int, profile: np.ndarray | None = None,
-           alpha: float = 0.0, gate_depth: int = 0, gate_ratio: float = 0.0) -> tuple[LegResult, LegStatus]:
-    """Top `size` products by cosine to the encoded query, and the leg's status.
+           alpha: float = 0.0, gate_depth: int = 0, gate_ratio: float = 0.0,
+           floor: float = -1.0) -> tuple[LegResult, LegStatus]:
+    """Top `size` products by cosine to the encoded query (at least `floor`), and the leg's status.
+
+    Below the floor a neighbour is only the least unrelated product, not a match: a query for goods
+    the catalog does not hold gets none (see `relax.py` for the keyword side).
 
     With a `profile`, the query's top `gate_depth` neighbours that pass the relevance gate are
     re-ranked by the bent query `normalize((1-α)·q + α·u)` (see `personalize`).
     """
     if profile is None or alpha <= 0:
-        hits = vectors.search(query, size)
+        hits = [h for h in vectors.search(query, size) if h[1] >= floor]
         return LegResult([h[0] for h in hits], [h[1] for h in hits], len(hits)), LegStatus(LegState.OK)
-    hits = vectors.search(query, max(size, gate_depth))
+    hits = [h for h in vectors.search(query, max(size, gate_depth)) if h[1] >= floor]
     ids, matrix = vectors_of(vectors, [h[0] for h in hits])
     ranked, scores = rerank_neighbours(ids, matrix, query, profile, alpha=alpha, ratio=gate_ratio, size=size)
     return LegResult(ranked, scores, len(ranked)), LegStatus(LegState.PERSONALISED)

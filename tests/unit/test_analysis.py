@@ -40,7 +40,7 @@ def test_query_and_document_analysis_agree():
 
 
 def test_cjk_heads_are_the_last_character_of_each_part_except_a_suffix():
-    from search_api.retrieval.keyword import cjk_heads
+    from search_api.retrieval.clauses import cjk_heads
 
     assert cjk_heads("护肤") == ["肤"]
     assert cjk_heads("蓝牙耳机 降噪") == ["机", "噪"]

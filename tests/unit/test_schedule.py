@@ -168,7 +168,7 @@ def test_profile_is_built_on_the_pool_thread_while_the_query_encodes(monkeypatch
             raise AssertionError("the profile build did not overlap the query encoding")
         return PROFILE
 
-    def keyword_search(es, index, req, *, size, functions, max_boost):
+    def keyword_search(es, index, req, *, size, functions, max_boost, **_options):
         seen["keyword"], seen["functions"] = threading.current_thread().name, functions
         return LegResult(["k1", "s1"], [2.0, 1.0], 7)
 
@@ -197,7 +197,7 @@ def budget_runtime(encode_pool, pool, *, keyword_ms=150, semantic_ms=2000, for_u
 def test_a_slow_keyword_leg_does_not_hold_the_answer(monkeypatch, encode_pool):
     release, calls = threading.Event(), []
 
-    def slow_keyword(es, index, req, *, size, functions, max_boost):
+    def slow_keyword(es, index, req, *, size, functions, max_boost, **_options):
         calls.append(es.timeouts[-1])
         release.wait(10)  # Elasticsearch stalled past the budget
         return LegResult(["k1"], [1.0], 1)
@@ -219,11 +219,11 @@ def test_a_slow_keyword_leg_does_not_hold_the_answer(monkeypatch, encode_pool):
 
 
 def test_a_keyword_call_cut_by_its_timeout_is_a_timeout_not_engine_text(monkeypatch):
-    def cut_short(es, index, req, *, size, functions, max_boost):
+    def cut_short(es, index, req, *, size, functions, max_boost, **_options):
         time.sleep(es.timeouts[-1])  # what the client does with the request timeout it was given
         raise EngineError("keyword search failed: Elasticsearch unreachable (Connection timed out)")
 
-    def refused(es, index, req, *, size, functions, max_boost):
+    def refused(es, index, req, *, size, functions, max_boost, **_options):
         raise EngineError("keyword search failed: HTTP 400 parsing_exception")
 
     rt = SimpleNamespace(settings=ApiSettings(), es=FakeES())
@@ -303,7 +303,7 @@ def test_loading_the_model_on_a_first_search_is_not_counted_against_the_budget(m
                          ids=["keyword mode", "query the model cannot read"])
 def test_a_keyword_leg_that_alone_can_answer_is_not_cut(monkeypatch, encode_pool, req):
     """Cutting it would turn a late answer into a 503: there is no other leg to answer with."""
-    def slow_keyword(es, index, r, *, size, functions, max_boost):
+    def slow_keyword(es, index, r, *, size, functions, max_boost, **_options):
         time.sleep(0.3)
         return LegResult(["k1"], [1.0], 1)
 
