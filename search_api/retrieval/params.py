@@ -8,6 +8,7 @@ is the frozen value every leg reads. The request stays a plain dataclass because
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -98,10 +99,19 @@ def _filter_values(value: Any) -> tuple[str, ...]:
     return values
 
 
+def _searchable(text: str) -> str:
+    """Refuse control characters (no keyboard types them) and text with nothing to search for."""
+    if any(unicodedata.category(ch) == "Cc" for ch in text):
+        raise problem("must not contain control characters")
+    if not any(ch.isalnum() for ch in text):
+        raise problem("has no letters or digits to search for")
+    return text
+
+
 _Integer = refuse(is_bool, "must be an integer")
 _Number = refuse(is_bool, "must be a number")
 Query = Annotated[str, AfterValidator(normalize), StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS),
-                  not_blank()]
+                  not_blank(), AfterValidator(_searchable)]
 """Length counted after normalising (NFKC, lower case, one space between words)."""
 FilterValues = Annotated[tuple[NonBlank, ...], Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)]
 _SCALARS = frozenset({"q", "size", "from", "mode", "explain", "price_min", "price_max", "sort", "user_id"})

@@ -105,3 +105,16 @@ def test_the_model_documents_the_contract():
     assert props["q"]["maxLength"] == 256 and props["brand"]["maxItems"] == 50
     defs = {f"#/$defs/{name}": d for name, d in schema["$defs"].items()}
     assert all(p.get("description") or defs[p["$ref"]]["description"] for p in props.values())
+
+
+@pytest.mark.parametrize(("q", "message"), [
+    ("pil\x00low", "q must not contain control characters"),
+    ("a\x07b", "q must not contain control characters"),
+    ("!!!", "q has no letters or digits to search for"),
+    ("\u200b", "q has no letters or digits to search for"),
+    ("x" * 300, "q must be at most 256 characters"),
+])
+def test_queries_with_nothing_to_search_or_control_characters_are_refused(q, message):
+    with pytest.raises(InvalidParameter) as caught:
+        parse_search({"q": q})
+    assert caught.value.field == "q" and str(caught.value) == message
