@@ -99,6 +99,10 @@ def _filter_values(value: Any) -> tuple[str, ...]:
     return values
 
 
+QUERY_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*[^\W_][^\x00-\x1f\x7f-\x9f]*$"
+"""What `_searchable` accepts, for the published contract (clients and fuzzers read it)."""
+
+
 def _searchable(text: str) -> str:
     """Refuse control characters (no keyboard types them) and text with nothing to search for."""
     if any(unicodedata.category(ch) == "Cc" for ch in text):
@@ -128,7 +132,8 @@ class SearchParams(BaseModel):
         "not": {"required": ["user_id", "history"], "properties": {  # `parse_search`: one or the other
             "user_id": {"type": "string"}, "history": {"type": "array"}}}})
 
-    q: Query = Field(description="What the shopper typed; normalised before matching.")
+    q: Query = Field(description="What the shopper typed; normalised before matching. No control characters; "
+                                 "at least one letter or digit.", json_schema_extra={"pattern": QUERY_PATTERN})
     size: Annotated[int, _Integer] = Field(20, ge=1, le=MAX_SIZE, description="Results per page.")
     offset: Annotated[int, _Integer] = Field(
         0, alias="from", ge=0, le=MAX_DEPTH, description=f"Results to skip; from + size ≤ {MAX_DEPTH}.")
