@@ -6,9 +6,10 @@ query and a title (a title's 抱枕 can sit inside a longer word); Latin words a
 of Chinese words (`baozhen` finds 抱枕).
 
 Matching is strict first and relaxed only when that finds too little (`relax.py`): the hits are
-those matching all the query's terms, else most of them; the scores are always the OR query's.
-Misspelled words are corrected against the index vocabulary in the same request (`spelling.py`);
-a corrected query is searched alongside the query as typed, scored a little below it.
+those matching all the query's terms, else most of them, else any; the scores are always the OR
+query's. When strict matching finds too little, misspelled words are also looked for in the index
+vocabulary (`spelling.py`); a corrected query is searched alongside the query as typed, scored a
+little below it.
 """
 
 from __future__ import annotations
@@ -55,9 +56,15 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
                          functions or [], max_boost),
         "post_filter": level_filter(texts, level),
     }
-    if level is Level.ALL:
-        body["aggs"] = {"most": {"filter": level_filter(texts, Level.MOST)}, "any": {"filter": {"match_all": {}}}}
     return body
+
+
+def probe_body(body: dict[str, Any], texts: list[str], spell_check: str | None) -> dict[str, Any]:
+    """No hits: how many products match most and any of `texts`, and (given a query) its spelling check."""
+    probe = {"size": 0, "track_total_hits": False, "query": body["query"],
+             "aggs": {"most": {"filter": level_filter(texts, Level.MOST)}, "any": {"filter": {"match_all": {}}}}}
+    checks = suggesters(spell_check) if spell_check is not None else {}
+    return probe | ({"suggest": checks} if checks else {})
 
 
 def _hits(response: Any, level: Level = Level.ALL) -> LegResult:
@@ -74,9 +81,10 @@ def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
            relax_below: int = 1, typos: bool = True) -> LegResult:
     """Run the keyword leg (with personal boosts when `functions` are given).
 
-    One request in the common case; two more when a word was misspelled (checking the corrections,
-    then searching the corrected query alongside the query as typed) and another when all-terms
-    matching found fewer than `relax_below` products.
+    One request when at least `relax_below` products match all the query's terms (the common
+    case: nothing to relax, and a query that matches that well is not misspelled). Otherwise a
+    probe counts the looser levels and checks the spelling, corrections are checked against the
+    rest of the query and searched, and the hits are fetched at the level chosen.
 
     Raises:
         EngineError: Elasticsearch failed.
@@ -85,25 +93,26 @@ def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
     body = keyword_body(req, size=size, functions=functions, max_boost=max_boost)
     if body is None:
         return LegResult([], [], 0)
-    checks = suggesters(req.q) if typos else {}
-    if checks:
-        body["suggest"] = checks
     with engine_errors("keyword search"):
-        response = es.search(index=index, **body)
-        fixed = _respelled(es, index, req.q, response.get("suggest"))
+        strict = _hits(es.search(index=index, **body))
+        if strict.total >= relax_below:
+            return strict
+        counts = es.search(index=index, **probe_body(body, [req.q], req.q if typos else None))
+        fixed = _respelled(es, index, req.q, counts.get("suggest"))
         if fixed is not None:
             body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed)
-            response = es.search(index=index, **body)
-        strict = _hits(response)
-        aggs = response["aggregations"]
+            strict = replace(_hits(es.search(index=index, **body)), corrected=fixed)
+            if strict.total >= relax_below:
+                return strict
+            counts = es.search(index=index, **probe_body(body, [req.q, fixed], None))
+        aggs = counts["aggregations"]
         level = choose_level((strict.total, aggs["most"]["doc_count"], aggs["any"]["doc_count"]), relax_below)
         if level is Level.ALL:
-            return replace(strict, corrected=fixed)
+            return strict
         if level is Level.NONE:
             return LegResult([], [], 0, relaxed=level.value, corrected=fixed)
         body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed, level=level)
-        response = es.search(index=index, **body)
-    return replace(_hits(response, level), corrected=fixed)
+        return replace(_hits(es.search(index=index, **body), level), corrected=fixed)
 
 
 def _respelled(es: Elasticsearch, index: str, q: str, suggest: Any) -> str | None:
