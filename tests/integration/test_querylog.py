@@ -165,3 +165,40 @@ def test_the_analytics_cli(settings):
     ok = subprocess.run([sys.executable, "-m", "search_api.cli", "analytics", "--json"], capture_output=True,
                         text=True, env={**os.environ, **env}, timeout=120)
     assert ok.returncode == 0 and '"searches": 0' in ok.stdout
+
+
+def test_click_judgments_correct_for_position(runtime, es, settings, tmp_path):
+    from search_api.analytics.judgments import click_judgments, grade
+    from search_api.personal.events import Event
+    from search_api.personal.ingest import store
+
+    now = time.time()
+    log = runtime.query_log
+    ts = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now))
+    # "pillow" shown 10 times with A at position 1 and B at position 2; a hub query shows C first 10 times
+    for i in range(10):
+        log.record({"query_id": f"{i:032x}", "ts": ts, "origin": "search", "q": "pillow", "offset": 0,
+                    "results": ["A", "B"]})
+        log.record({"query_id": f"{i + 100:032x}", "ts": ts, "origin": "search", "q": "hub", "offset": 0,
+                    "results": ["C", "D"]})
+    assert log.flush() and log.stats()["written"] == 20
+    es.indices.refresh(index=f"{settings.queries_alias}-*")
+    from datetime import UTC, datetime
+
+    clicks = [Event("", "B", "click", "search", datetime.now(UTC), f"{i:032x}", 2) for i in range(4)]
+    clicks += [Event("", "C", "click", "search", datetime.now(UTC), f"{i + 100:032x}", 1) for i in range(10)]
+    assert store(runtime, clicks, refresh="wait_for")["accepted"] == 14
+    rows = {r["query"]: r["ratings"] for r in click_judgments(es, settings, days=1, min_impressions=5)}
+    # position 1 gets 10 of 20 impressions clicked (CTR .5), position 2 gets 4 of 20 (.2):
+    # B's 4 clicks at position 2 over 10 × .2 expected → COEC 2 → gain 3; A never clicked → 0
+    assert rows["pillow"] == {"A": 0, "B": 3} and rows["hub"]["C"] == grade(10 / 5)
+    assert [grade(x) for x in (2.5, 1.0, 0.6, 0.1)] == [3, 2, 1, 0]
+    out = tmp_path / "judged.json"
+    env = {**os.environ, "ES_URL": settings.es_url, "STORESEARCH_PREFIX": settings.prefix,
+           "STORESEARCH_EVENTS_PREFIX": settings.events_prefix or ""}
+    made = subprocess.run([sys.executable, "-m", "search_api.cli", "judgments", "--days", "1", "--out", str(out)],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert made.returncode == 0 and out.exists()
+    bad = subprocess.run([sys.executable, "-m", "search_api.cli", "eval", str(tmp_path / "missing.json")],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert bad.returncode == 2 and "missing.json" in bad.stderr and bad.stderr.count("\n") == 1
