@@ -62,6 +62,7 @@ class ApiSettings(Settings):
         "es_breaker_reset_s": "STORESEARCH_ES_BREAKER_RESET_S",
         "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
         "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
+        "synonyms_file": "STORESEARCH_SYNONYMS", "synonyms_check_seconds": "STORESEARCH_SYNONYMS_CHECK_SECONDS",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -203,11 +204,26 @@ class ApiSettings(Settings):
     # On TERM (and for the old workers of a HUP reload) in-flight requests get this long to finish.
     graceful_timeout_s: int = Field(30, ge=1, le=3600)
 
+    # --- synonyms (search_api/synonyms/)
+    # A Solr-format file applied to the keyword leg at query time; default: the maintained file
+    # shipped in the package. `off`: none (brand-keyword aliases apply either way). Checked at
+    # start: a bad file stops the server naming file:line.
+    synonyms_file: Path | None = Path(__file__).resolve().parents[1] / "synonyms" / "synonyms.txt"
+    # How often a search stats the file for changes (each process on its own; 0: only
+    # POST /admin/synonyms/reload re-reads it). A stat costs microseconds.
+    synonyms_check_seconds: float = Field(2.0, ge=0.0, le=3600.0)
+
     @field_validator("events_prefix")
     @classmethod
     def _events_prefix(cls, value: str | None) -> str | None:
         """Part of index names, like `prefix`."""
         return None if value is None else name_part(value)
+
+    @field_validator("synonyms_file", mode="before")
+    @classmethod
+    def _synonyms_file(cls, value: Any) -> Any:
+        """`off` turns the file off."""
+        return None if isinstance(value, str) and value.strip().lower() == "off" else value
 
     @field_validator("api_key")
     @classmethod

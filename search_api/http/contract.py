@@ -17,7 +17,7 @@ from pydantic.json_schema import models_json_schema
 
 from search_api.analytics.requests import AnalyticsParams, Click
 from search_api.brands.audit_spec import AuditRequest
-from search_api.core.credentials import ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ
+from search_api.core.credentials import ADMIN, ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ
 from search_api.http import path_ids, schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
@@ -98,6 +98,8 @@ ROUTES: tuple[Route, ...] = (
                   _param("base", "query", "An earlier run to compare with.",
                          path_ids.audit_id_schema(query=True, optional=True), required=False)],
           scope=AUDITS, tag="audits"),
+    Route("post", "/admin/synonyms/reload", "Re-read the synonym file and brand-keyword aliases (this process)",
+          {200: schemas.SynonymsReloaded, 401: "error", 403: "error", 422: "error"}, scope=ADMIN, tag="operations"),
     Route("get", "/openapi.json", "This document", {200: "json"}, tag="operations"),
     Route("get", "/docs", "The contract as a readable page", {200: "html"}, tag="operations"),
     Route("get", "/metrics", "Prometheus metrics (STORESEARCH_METRICS: on, key: API key holders, off: 404)",
@@ -120,6 +122,7 @@ def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[di
 
 ERRORS = {401: "No API key, or an unknown one",
           403: "The API key lacks the route's scope (named in `error.scope`)",
+          422: "The synonym file does not parse (`file:line: reason`); the previous synonyms stay in force",
           429: "Rate limited (per API key, or per client address without one); see Retry-After"}
 
 

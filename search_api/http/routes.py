@@ -117,6 +117,9 @@ def healthz():  # type: ignore[no-untyped-def]
     health["replica"] = rt.replica.status()
     if health["replica"].get("sync_error"):  # Elasticsearch's words; the replica logged them
         health["replica"]["sync_error"] = "failed (see the server log)"
+    health["synonyms"] = rt.synonyms.status()
+    if health["synonyms"].pop("file_error", None):  # the reason names server paths; the log has it
+        health["synonyms"]["file_refused"] = True  # the previous rules stay in force
     if live is None or live.vectors is None:
         health["status"] = "degraded"
         health["problem"] = live.error if live else "no live index; run `indexer build`"

@@ -62,6 +62,14 @@ class BrandZone(_Open):
     products: list[Product]
 
 
+class SynonymFired(BaseModel):
+    """A synonym rule that fired on the query."""
+
+    matched: str = Field(description="The rule's term the query's words matched (as the rule writes it).")
+    added: list[str] = Field(description="The terms it added to the keyword leg, scored below the typed words.")
+    rule: str = Field(description="Where the rule is: `synonyms.txt:12` (file:line) or `brand-keyword:<id>`.")
+
+
 class SearchMeta(_Open):
     """How the answer was made."""
 
@@ -87,6 +95,8 @@ class SearchMeta(_Open):
                           "keyword leg searched it alongside the query as typed (\"did you mean\").")
     profile: dict[str, Any] | None = Field(
         None, description="The profile used (explain, with a key allowed to read it).")
+    synonyms: list[SynonymFired] | None = Field(
+        None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
 
 
 class SearchAnswer(BaseModel):
@@ -165,6 +175,16 @@ class Ready(_Open):
     ready: bool
     index_version: str | None = None
     reason: str | None = None
+
+
+class SynonymsReloaded(_Open):
+    """The synonym set now in force in the process that answered (each server worker keeps its own)."""
+
+    rules: int = Field(description="Rules in force: the file's plus the brand-keyword aliases.")
+    file: str | None = Field(description="The synonym file's name (None: `STORESEARCH_SYNONYMS=off`).")
+    file_rules: int
+    brand_rules: int = Field(description="Equivalences of brand keywords and their aliases (live version).")
+    pid: int = Field(description="The process that reloaded; other workers re-read a changed file on their own.")
 
 
 class AuditStarted(BaseModel):
