@@ -62,6 +62,8 @@ FUZZY = {"fuzziness": 1, "prefix_length": 3, "min_length": 4, "transpositions": 
 which shoppers rarely get wrong and which keep the fuzzy automaton small."""
 TIMEOUT_S = 1.0
 """A suggestion later than this is useless (the shopper has typed on): fail fast instead."""
+ANSWER_PATH = ["suggest.*.options._source"]
+"""Only the documents: Elasticsearch's answer shrinks to what is read."""
 FIELDS = ["text", "norm", "kind", "popularity", "brands", "categories", "brand_keyword", "keyword_only"]
 
 
@@ -94,13 +96,14 @@ class CatalogSource:
         with engine_errors(f"suggesting from {self.alias}"):
             try:
                 body = self.es.options(request_timeout=TIMEOUT_S).search(
-                    index=self.alias, size=0, **completion_body(prefix, size=size)).body
+                    index=self.alias, size=0, track_total_hits=False, filter_path=ANSWER_PATH,
+                    **completion_body(prefix, size=size)).body
             except NotFoundError:
                 return []
         out: list[Candidate] = []
         for name in ("exact", "typo"):
             for entry in body.get("suggest", {}).get(name, []):
-                out.extend(c for o in entry["options"] if (c := self._candidate(o["_source"], name == "typo")))
+                out.extend(c for o in entry.get("options", ()) if (c := self._candidate(o["_source"], name == "typo")))
         return out
 
     def _candidate(self, src: dict[str, Any], typo: bool) -> Candidate | None:
