@@ -56,6 +56,7 @@ class ApiSettings(Settings):
         "api_keys_file": "STORESEARCH_API_KEYS_FILE", "trusted_proxies": "STORESEARCH_TRUSTED_PROXIES",
         "rate_search": "STORESEARCH_RATE_SEARCH", "rate_search_keyed": "STORESEARCH_RATE_SEARCH_KEYED",
         "rate_events": "STORESEARCH_RATE_EVENTS", "rate_events_keyed": "STORESEARCH_RATE_EVENTS_KEYED",
+        "rate_suggest": "STORESEARCH_RATE_SUGGEST", "rate_suggest_keyed": "STORESEARCH_RATE_SUGGEST_KEYED",
         "keyword_budget_ms": "STORESEARCH_KEYWORD_BUDGET_MS", "semantic_budget_ms": "STORESEARCH_SEMANTIC_BUDGET_MS",
         "es_connect_timeout_ms": "STORESEARCH_ES_CONNECT_TIMEOUT_MS",
         "es_breaker_failures": "STORESEARCH_ES_BREAKER_FAILURES",
@@ -171,6 +172,9 @@ class ApiSettings(Settings):
     # Without a valid key /events answers 401: this only slows down key guessing.
     rate_events: str = "20/s burst 40"
     rate_events_keyed: str = "200/s burst 400"
+    # /suggest runs on every keystroke (a search box sends ~5 per search): its own, larger buckets.
+    rate_suggest: str = "1000/s burst 2000"
+    rate_suggest_keyed: str = "4000/s burst 8000"
     # --- degraded, not down (search_api/retrieval/schedule.py, es_guard.py)
     # Per-leg time budgets from the start of a hybrid search; a leg over its budget is `failed:
     # timeout` and the answer is the other leg's (`meta.degraded`); a leg that alone can answer
@@ -233,7 +237,8 @@ class ApiSettings(Settings):
             return None
         return value if HASH.fullmatch(value) else hash_key(value)
 
-    @field_validator("rate_search", "rate_search_keyed", "rate_events", "rate_events_keyed")
+    @field_validator("rate_search", "rate_search_keyed", "rate_events", "rate_events_keyed", "rate_suggest",
+                     "rate_suggest_keyed")
     @classmethod
     def _rate(cls, value: str) -> str:
         """Checked at start; the HTTP layer parses it again into its buckets."""

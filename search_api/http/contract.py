@@ -21,6 +21,7 @@ from search_api.core.credentials import ADMIN, ANALYTICS, AUDITS, EVENTS_WRITE, 
 from search_api.http import path_ids, schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
+from search_api.suggest.params import SuggestParams
 
 bp = Blueprint("contract", __name__, template_folder="templates", static_folder="static",
                static_url_path="/docs/static")
@@ -58,6 +59,8 @@ ROUTES: tuple[Route, ...] = (
                                                                    429: "error", 503: "error"}, query=SearchParams),
     Route("post", "/search", "Search with a JSON body (may carry an inline `history`)",
           {200: schemas.SearchAnswer, 400: "error", 413: "error", 429: "error", 503: "error"}, body=SearchParams),
+    Route("get", "/suggest", "Search-box suggestions for a prefix (Chinese, pinyin, English with one typo)",
+          {200: schemas.SuggestAnswer, 400: "error", 429: "error", 503: "error"}, query=SuggestParams),
     Route("post", "/events", "Store a batch of viewing events (207 when some were refused)",
           {200: schemas.EventsAnswer, 207: schemas.EventsAnswer, 400: "error", 401: "error", 403: "error",
            413: "error", 429: "error", 503: "error"}, body="events",
