@@ -9,6 +9,7 @@ from functools import cached_property
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import Embedder, IndexerError, VectorIndex, analyzed, load_embedder, make_client
+from search_api.analytics.popular import PopularQueries
 from search_api.analytics.querylog import QueryLog
 from search_api.core.breaker import Breaker
 from search_api.core.settings import ApiSettings
@@ -110,6 +111,11 @@ class Runtime:
         return QueryLog(self.settings, lambda: self.es)
 
     @cached_property
+    def popular_queries(self) -> PopularQueries:
+        """Past shopper queries for suggestions, refreshed from the query log every few minutes."""
+        return PopularQueries(self.settings, lambda: self.es)
+
+    @cached_property
     def profiles(self) -> ProfileService:
         """Shopper profiles (built from events, cached briefly)."""
         return ProfileService(self.settings, self.es, self._live_vectors)
@@ -150,7 +156,8 @@ class Runtime:
         replica keeps its snapshot, reads through the new client and starts its sync thread here.
         """
         self._es = None
-        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles", "query_log"):
+        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles", "query_log",
+                     "popular_queries"):
             self.__dict__.pop(name, None)
         replica = self.__dict__.get("replica")
         if replica is not None:

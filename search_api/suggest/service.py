@@ -1,8 +1,8 @@
 """`GET /suggest` as a short pipeline: expand the prefix → ask each source → merge → personalise → describe.
 
-Two seams for what comes later: `expand` turns the typed prefix into the texts to complete (the
-query-side synonyms of issue 13 plug in here; today the prefix as typed), and `sources` lists the
-`SuggestionSource`s (today the catalog; the query log of issue 15 adds itself to `sources_of`).
+`expand` turns the typed prefix into the texts to complete: the prefix and its synonym variants,
+as the keyword leg searches them (`with_synonyms`). `sources` lists the `SuggestionSource`s: the
+catalog, and popular past queries from the query log (`query_source.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from indexer.index_format import IndexerError
 from search_api.core import metrics
 from search_api.retrieval.runtime import Runtime
 from search_api.suggest.params import SuggestRequest
+from search_api.suggest.query_source import QueryLogSource
 from search_api.suggest.rank import merged, personalised
 from search_api.suggest.sources import Candidate, CatalogSource, SuggestionSource
 
@@ -36,12 +37,18 @@ def as_typed(prefix: str) -> Sequence[str]:
 
 
 def sources_of(rt: Runtime) -> tuple[SuggestionSource, ...]:
-    """The sources of this process's suggestions."""
-    return (CatalogSource(rt.es, rt.settings.suggestions_alias),)
+    """The sources of this process's suggestions: the catalog, and past queries when they are logged."""
+    catalog = CatalogSource(rt.es, rt.settings.suggestions_alias)
+    return (catalog, QueryLogSource(rt.popular_queries)) if rt.settings.query_log else (catalog,)
+
+
+def with_synonyms(rt: Runtime) -> Expander:
+    """The prefix, then its synonym variants: the same expansion the keyword leg searches."""
+    return lambda prefix: (prefix, *rt.synonyms.expand(prefix).variants)
 
 
 def suggest(rt: Runtime, req: SuggestRequest, *, sources: Sequence[SuggestionSource] | None = None,
-            expand: Expander = as_typed) -> dict[str, Any]:
+            expand: Expander | None = None) -> dict[str, Any]:
     """The answer to one suggestion request.
 
     Raises:
@@ -52,7 +59,8 @@ def suggest(rt: Runtime, req: SuggestRequest, *, sources: Sequence[SuggestionSou
     started = time.perf_counter()
     affinities = _affinities(rt, req.user_id)
     pool = req.size * (PERSONAL_POOL if affinities else 1)
-    candidates = gather(sources if sources is not None else sources_of(rt), expand(req.q)[:MAX_EXPANSIONS],
+    texts = (expand or with_synonyms(rt))(req.q)[:MAX_EXPANSIONS]
+    candidates = gather(sources if sources is not None else sources_of(rt), texts,
                         size=pool)
     ranked = merged(candidates)
     if affinities:

@@ -204,3 +204,16 @@ def test_click_judgments_correct_for_position(runtime, es, settings, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "search_api.cli", "eval", str(tmp_path / "missing.json")],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and "missing.json" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_popular_past_queries_are_suggested(client, runtime, es, settings):
+    from search_api.suggest.params import SuggestRequest
+    from search_api.suggest.service import suggest
+
+    for q in ["pillow for neck pain"] * 3 + ["pillow for naps"]:
+        assert client.get("/search", query_string={"q": q}).get_json()["results"]
+    assert runtime.query_log.flush()
+    es.indices.refresh(index=f"{settings.queries_alias}-*")
+    texts = {s["text"]: s["kind"] for s in suggest(runtime, SuggestRequest(q="pillow for n", size=10))["suggestions"]}
+    # searched three times: a suggestion for everyone; searched once: one shopper's, not suggested
+    assert texts.get("pillow for neck pain") == "query" and "pillow for naps" not in texts
