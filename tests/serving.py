@@ -204,6 +204,18 @@ def taken_up(port: int, clients: list[socket.socket]) -> bool:
     return set(served) == mine and all(inode and not queued for queued, inode in served.values())
 
 
-def listening(port: int) -> bool:
-    """Whether any process still listens on `port` (a stopping gunicorn's workers close their listeners)."""
-    return any(state == LISTEN for _, state, _, _ in tcp_sockets(port))
+def accepting(pid: int, port: int) -> bool:
+    """Whether process `pid` still polls its listening socket on `port` for new connections.
+
+    A stopping gthread worker takes the listener out of its epoll set at once but closes it only
+    after its last connection, so the epoll's registered descriptors (`tfd:` lines of
+    /proc/PID/fdinfo) tell "stopping" apart from "running". A process that is gone accepts nothing.
+    """
+    listeners = {f"socket:[{inode}]" for _, state, _, inode in tcp_sockets(port) if state == LISTEN}
+    try:
+        fds = {fd for fd in os.listdir(f"/proc/{pid}/fd") if os.readlink(f"/proc/{pid}/fd/{fd}") in listeners}
+        polled = {line.split()[1] for fd in os.listdir(f"/proc/{pid}/fdinfo")
+                  for line in Path(f"/proc/{pid}/fdinfo/{fd}").read_text().splitlines() if line.startswith("tfd:")}
+    except FileNotFoundError:
+        return False
+    return bool(fds & polled)

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.serving import Served, children, listening, path_of, sync_env, taken_up
+from tests.serving import Served, accepting, children, path_of, sync_env, taken_up
 from tests.waiting import poll
 
 pytestmark = pytest.mark.integration
@@ -124,8 +124,11 @@ def test_term_lets_requests_in_flight_finish(server: Served):
     body = json.dumps({"q": "memory foam pillow", "size": 3}).encode()
     in_flight = [start_post(server.port, body) for _ in range(4)]
     poll(lambda: taken_up(server.port, in_flight), within=60, what="the workers took the connections and read them")
+    workers = children(server.proc.pid)
+    assert workers and all(accepting(pid, server.port) for pid in workers)
     server.proc.send_signal(signal.SIGTERM)
-    poll(lambda: not listening(server.port), within=60, what="the workers stopped listening")  # stopping now
+    poll(lambda: not any(accepting(pid, server.port) for pid in workers), within=60,
+         what="the workers stopped accepting")  # they are stopping; the requests in flight are not answered yet
     answers = [finish(sock, body) for sock in in_flight]
     assert [status for status, _ in answers] == ["HTTP/1.1 200 OK"] * 4, answers
     assert all(payload["results"] for _, payload in answers)
