@@ -16,7 +16,7 @@ from search_api.http.admin_routes import bp as admin_bp
 from search_api.http.analytics_routes import bp as analytics_bp
 from search_api.http.audit_routes import bp as audits_bp
 from search_api.http.contract import bp as contract_bp
-from search_api.http.json_body import GuardedJSONProvider
+from search_api.http.json_body import BoundedRequest, GuardedJSONProvider
 from search_api.http.routes import bp
 from search_api.retrieval.runtime import Runtime
 
@@ -37,6 +37,7 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
 
     """
     app = Flask(__name__)
+    app.request_class = BoundedRequest
     rt = runtime or Runtime(settings or ApiSettings.from_env())
     app.json = GuardedJSONProvider(app)
     app.json.max_depth = rt.settings.max_json_depth  # type: ignore[attr-defined]

@@ -306,7 +306,7 @@ def test_loading_the_model_on_a_first_search_is_not_counted_against_the_budget(m
 def test_a_keyword_leg_that_alone_can_answer_is_not_cut(monkeypatch, encode_pool, req):
     """Cutting it would turn a late answer into a 503: there is no other leg to answer with."""
     def slow_keyword(es, index, r, *, size, functions, max_boost, **_options):
-        time.sleep(0.3)
+        time.sleep(0.3)  # a keyword leg slower than its 50 ms budget: the behaviour under test
         return LegResult(["k1"], [1.0], 1)
 
     monkeypatch.setattr(keyword, "search", slow_keyword)
