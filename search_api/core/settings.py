@@ -48,6 +48,8 @@ class ApiSettings(Settings):
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
         "relax_below": "STORESEARCH_RELAX_BELOW", "semantic_floor": "STORESEARCH_SEMANTIC_FLOOR",
         "typo_tolerance": "STORESEARCH_TYPO_TOLERANCE",
+        "facet_price_bands": "STORESEARCH_FACET_PRICE_BANDS", "facet_ratings": "STORESEARCH_FACET_RATINGS",
+        "facet_size": "STORESEARCH_FACET_SIZE",
         "cors_origins": "STORESEARCH_CORS_ORIGINS", "max_body_bytes": "STORESEARCH_MAX_BODY_BYTES",
         "max_json_depth": "STORESEARCH_MAX_JSON_DEPTH",
         "metrics": "STORESEARCH_METRICS",
@@ -133,6 +135,14 @@ class ApiSettings(Settings):
     semantic_floor: float = Field(0.3, ge=-1.0, le=1.0)
     # Misspelled query words corrected from the index vocabulary (search_api/retrieval/spelling.py).
     typo_tolerance: bool = True
+    # --- browsing (search_api/retrieval/facets.py)
+    # Price facet band edges: bands 0-50, 50-100, …, 1000-. The sample's prices run 5 to 5,000
+    # (quartiles 67 / 143 / 295), so each band holds a useful share of a typical answer.
+    facet_price_bands: tuple[float, ...] = (50.0, 100.0, 200.0, 500.0, 1000.0)
+    # Rating facet buckets are "this or better" (the sample's ratings run 3.6 to 5.0).
+    facet_ratings: tuple[float, ...] = (4.5, 4.0, 3.5, 3.0)
+    # Values per brand and colour facet (the most frequent first); category trees are never cut.
+    facet_size: int = Field(20, ge=1, le=500)
     # --- HTTP hardening (search_api/http/)
     # Browser origins allowed to call the API cross-origin (`https://shop.example`); none by default.
     cors_origins: tuple[str, ...] = ()
@@ -233,6 +243,17 @@ class ApiSettings(Settings):
             if not 0 <= weights[name] <= 1000:
                 raise ValueError(f"{name} must be between 0 and 1000")
         return tuple(weights.items())
+
+    @field_validator("facet_price_bands", "facet_ratings", mode="before")
+    @classmethod
+    def _edges(cls, value: Any) -> Any:
+        """`50,100,200` in the environment: distinct non-negative numbers."""
+        if isinstance(value, str):
+            value = [x for x in value.split(",") if x.strip()]
+        edges = tuple(float(x) for x in value)
+        if not edges or len(set(edges)) != len(edges) or min(edges) < 0:
+            raise ValueError("must be distinct non-negative numbers, at least one")
+        return edges
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -21,7 +21,7 @@ from elasticsearch import Elasticsearch
 from indexer.index_format import engine_errors
 from search_api.personal.personalize import boosted
 from search_api.retrieval.clauses import text_clauses
-from search_api.retrieval.filters import filter_clauses, hidden_clause
+from search_api.retrieval.filters import filter_clauses, gone_clause, status_clause
 from search_api.retrieval.legs import LegResult
 from search_api.retrieval.params import SearchRequest
 from search_api.retrieval.relax import Level, choose_level, hit_level, level_filter, level_markers
@@ -31,16 +31,46 @@ TYPO_BOOST = 0.8
 """A corrected query scores below the query as typed: the shopper's own words come first."""
 
 
+def _texts(q: str, fixed: str | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """The texts searched (as typed, corrected) and the OR query's clauses for them."""
+    texts = [q] if fixed is None else [q, fixed]
+    return texts, text_clauses(q) + (text_clauses(fixed, TYPO_BOOST) if fixed is not None else [])
+
+
+def matching_clause(q: str, fixed: str | None, level: Level) -> dict[str, Any] | None:
+    """The keyword matches of an answer at its level, scored by the OR query (None: no keyword match).
+
+    The eligible set's keyword part (`eligible.py`): the same products the keyword leg's hits
+    are drawn from, before filters and without personal boosts.
+    """
+    texts, should = _texts(q, fixed)
+    if not should or level is Level.NONE:
+        return None
+    return {"bool": {"should": should, "minimum_should_match": 1, "filter": [level_filter(texts, level)]}}
+
+
+def level_counts(texts: list[str]) -> dict[str, Any]:
+    """Aggregations counting the default-visible matches at each level, whatever the filters.
+
+    The level is chosen before the shopper's filters apply, so a filter narrows an answer's
+    matches (and its facet counts stay what filtering by them gives) instead of relaxing them.
+    """
+    shown = status_clause(())
+    return {"all": {"filter": {"bool": {"filter": [level_filter(texts, Level.ALL), shown]}}},
+            "most": {"filter": {"bool": {"filter": [level_filter(texts, Level.MOST), shown]}}},
+            "any": {"filter": shown}}
+
+
 def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any]] | None = None,
                  max_boost: float = 1.0, fixed: str | None = None, level: Level = Level.ALL) -> dict[str, Any] | None:
     """The search body of the keyword leg, or None when the query has no searchable tokens.
 
     `functions` (personal affinity boosts, see `personalize.boosted`) multiply the score of
     matching documents by at most `max_boost`. `fixed` is the spelling-corrected query, searched
-    alongside the query as typed; `level` how strictly hits must match (`relax.py`).
+    alongside the query as typed; `level` how strictly hits must match (`relax.py`). The filters
+    and the level are a `post_filter`: the level counts are taken before the filters.
     """
-    texts = [req.q] if fixed is None else [req.q, fixed]
-    should = text_clauses(req.q) + (text_clauses(fixed, TYPO_BOOST) if fixed is not None else [])
+    texts, should = _texts(req.q, fixed)
     if not should:
         return None
     should += level_markers(texts, level)
@@ -50,13 +80,12 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
         "stored_fields": "_none_",
         "docvalue_fields": ["id"],
         "track_total_hits": True,
-        "query": boosted({"bool": {"should": should, "minimum_should_match": 1,
-                                   "filter": filter_clauses(req), "must_not": [hidden_clause()]}},
+        "query": boosted({"bool": {"should": should, "minimum_should_match": 1, "must_not": [gone_clause()]}},
                          functions or [], max_boost),
-        "post_filter": level_filter(texts, level),
+        "post_filter": {"bool": {"filter": [level_filter(texts, level), *filter_clauses(req)]}},
     }
     if level is Level.ALL:
-        body["aggs"] = {"most": {"filter": level_filter(texts, Level.MOST)}, "any": {"filter": {"match_all": {}}}}
+        body["aggs"] = level_counts(texts)
     return body
 
 
@@ -96,7 +125,7 @@ def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
             response = es.search(index=index, **body)
         strict = _hits(response)
         aggs = response["aggregations"]
-        level = choose_level((strict.total, aggs["most"]["doc_count"], aggs["any"]["doc_count"]), relax_below)
+        level = choose_level([aggs[name]["doc_count"] for name in ("all", "most", "any")], relax_below)
         if level is Level.ALL:
             return replace(strict, corrected=fixed)
         if level is Level.NONE:
