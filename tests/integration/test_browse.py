@@ -7,11 +7,15 @@ filters and counts in Python: it shares no query, aggregation or filter clause w
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any
 
 import pytest
 
+from indexer.build.changes import upsert
+from indexer.build.pipeline import BuildOptions, build
+from indexer.sample import generate
 from search_api.retrieval import hybrid, keyword, semantic
 from search_api.retrieval.facets import price_bands
 from search_api.retrieval.params import SearchRequest, Status, parse_search
@@ -147,3 +151,24 @@ def test_a_sort_orders_the_whole_eligible_set_not_only_the_fused_candidates(rt, 
     assert {r["id"] for r in pages[:20]} - fused, "the cheapest products all sat among the first 100 anyway"
     newest = search(rt, size=20, sort="newest", brand=pages[0]["brand"])["results"]
     assert [r["updated_at"] for r in newest] == sorted((r["updated_at"] for r in newest), reverse=True)
+
+
+def test_pages_hold_while_an_upsert_lands(isolated, es, model, tmp_path):
+    """50 one-product pages; halfway, an upsert rewrites a product already shown and adds an unrelated one."""
+    paths = generate.write(tmp_path / "catalog", 600, seed=5)
+    build(isolated, es, model, BuildOptions(products=(paths["products"],), progress=False))
+    rt = Runtime(isolated, embedder=model, es=es)
+
+    def page(n: int) -> list[str]:
+        return [r["id"] for r in hybrid.search(rt, parse_search({"q": Q, "size": 1, "from": n}))["results"]]
+
+    listing = [r["id"] for r in hybrid.search(rt, parse_search({"q": Q, "size": 100}))["results"]]
+    assert len(listing) > 50
+    ids = [i for n in range(25) for i in page(n)]
+    rows = {row["id"]: row for row in map(json.loads, paths["products"].read_text(encoding="utf-8").splitlines())}
+    changes = tmp_path / "changes.jsonl"
+    changes.write_text(json.dumps(rows[ids[3]], ensure_ascii=False) + "\n" + json.dumps(
+        {"id": "new-1", "title": "carrot cake tin", "price": 9.9}) + "\n", encoding="utf-8")
+    assert upsert(isolated, es, model, [changes]).written == 2
+    ids += [i for n in range(25, 50) for i in page(n)]
+    assert ids == listing[:50]
