@@ -96,7 +96,8 @@ def render_facet(facet: str, values: Mapping[str, Any]) -> list[dict[str, Any]]:
         return [{"value": key, "from": b.get("from"), "to": b.get("to"), "count": b["doc_count"]}
                 for key, b in values["buckets"].items()]
     if facet == "rating":
-        return [{"value": key, "min": b.get("from"), "count": b["doc_count"]} for key, b in values["buckets"].items()]
+        floors = [{"value": key, "min": b.get("from"), "count": b["doc_count"]} for key, b in values["buckets"].items()]
+        return sorted(floors, key=lambda f: -(f["min"] or 0))  # the strictest first, as shoppers read them
     return [{"value": key == "true", "count": b["doc_count"]} for key, b in values["buckets"].items()]
 
 

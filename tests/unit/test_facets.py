@@ -58,7 +58,8 @@ def test_category_tree_nests_paths_by_count():
     ("brand", {"buckets": [{"key": "B", "doc_count": 3}]}, [{"value": "B", "count": 3}]),
     ("price", {"buckets": {"0-50": {"from": 0.0, "to": 50.0, "doc_count": 2}}},
      [{"value": "0-50", "from": 0.0, "to": 50.0, "count": 2}]),
-    ("rating", {"buckets": {"4.5": {"from": 4.5, "doc_count": 7}}}, [{"value": "4.5", "min": 4.5, "count": 7}]),
+    ("rating", {"buckets": {"4": {"from": 4.0, "doc_count": 9}, "4.5": {"from": 4.5, "doc_count": 7}}},
+     [{"value": "4.5", "min": 4.5, "count": 7}, {"value": "4", "min": 4.0, "count": 9}]),
     ("in_stock", {"buckets": {"true": {"doc_count": 9}, "false": {"doc_count": 1}}},
      [{"value": True, "count": 9}, {"value": False, "count": 1}]),
 ])
