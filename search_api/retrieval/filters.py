@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from indexer.index_format import HIDDEN_STATUSES
 from search_api.retrieval.params import SearchRequest, Status
 
 CATEGORY_PATH_SEPARATOR = ">"
@@ -85,7 +84,3 @@ def gone_clause() -> dict[str, Any]:
     """Deleted products (tombstones): never shown, whatever the request asks."""
     return {"term": {"status": "deleted"}}
 
-
-def hidden_clause() -> dict[str, Any]:
-    """The clause matching off-shelf and deleted products: hidden from anything not asking for a status."""
-    return {"terms": {"status": list(HIDDEN_STATUSES)}}
