@@ -37,7 +37,8 @@ class Product(_Open):
     """One result: the displayed fields of a product."""
 
     id: str
-    score: float = Field(description="Fused score (RRF, or the single leg's native score).")
+    score: float = Field(description="Fused score (RRF, or the single leg's native score); 0 for a product past "
+                                     "the fused candidates (a deep page, a sort by a field).")
     title: str | None = None
     title_en: str | None = None
     brand: str | None = None
@@ -47,6 +48,9 @@ class Product(_Open):
     rating: float | None = None
     image: str | None = None
     shop: str | None = None
+    color: str | None = None
+    status: str | None = Field(None, description="`on_sale`, or `sold_out` / `off_shelf` when asked for.")
+    updated_at: str | None = None
     explain: dict[str, Any] | None = Field(None, description="Per-leg rank and score (with `explain=true`).")
 
 
@@ -73,7 +77,8 @@ class SynonymFired(BaseModel):
 class SearchMeta(_Open):
     """How the answer was made."""
 
-    total: int = Field(description="Matching products (keyword matches; in hybrid mode at least the fused count).")
+    total: int = Field(description="Exact size of the eligible set after the filters: keyword matches at the "
+                                   "answer's level ∪ semantic candidates above the floor, visible (see README).")
     took_ms: float
     index_version: str = Field(description="The concrete index version that answered.")
     mode: str
@@ -99,11 +104,28 @@ class SearchMeta(_Open):
         None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
 
 
+class FacetValue(_Open):
+    """One facet value and how many eligible products it holds (the `meta.total` filtering by it gives)."""
+
+    value: str | bool | float = Field(description="What to pass to the facet's filter (`price`: `50-100`; "
+                                                  "`rating` → `rating_min`; `in_stock`: true/false).")
+    count: int
+    path: str | None = Field(None, description="category: the node's path, a `category` filter value.")
+    level: int | None = Field(None, description="category: 1 for a root.")
+    children: list[FacetValue] | None = Field(None, description="category: the nodes below, by count.")
+    from_: float | None = Field(None, alias="from", description="price: lowest price of the band, inclusive.")
+    to: float | None = Field(None, description="price: the band's upper bound, exclusive (absent: none).")
+    min: float | None = Field(None, description="rating: the bucket holds products rated this or better.")
+
+
 class SearchAnswer(BaseModel):
-    """A page of results, the brand zone beside them, and meta."""
+    """A page of results, the brand zone beside them, the facets asked for, and meta."""
 
     results: list[Product]
     brand_zone: BrandZone | None
+    facets: dict[str, list[FacetValue]] | None = Field(
+        None, description="With `facets`: each facet's values over the eligible set; a facet's counts apply "
+                          "every other facet's selection but not its own.")
     meta: SearchMeta
 
 

@@ -1,11 +1,13 @@
 """Hybrid search: a pipeline of named steps from a request to its answer.
 
-    live index → run legs → fuse → personal tie-break → filter, sort, page → describe
+    live index → run legs → fuse → personal tie-break → eligible set: count, facet, sort, page
+    → describe
 
 `schedule` runs the keyword and semantic legs concurrently (and builds the profile beside them);
-`fusion` merges them by RRF; `paging` filters, sorts and hydrates one page; `describe` writes
-the JSON. With a profile (`user_id` or inline `history`), the legs are personalised as
-`personalize` describes; a request without usable history takes exactly the unpersonalised path.
+`fusion` merges them by RRF; `eligible` states the set of products the answer may show and
+`paging` counts, facets, sorts and hydrates one page of it; `describe` writes the JSON. With a
+profile (`user_id` or inline `history`), the legs are personalised as `personalize` describes;
+a request without usable history takes exactly the unpersonalised path.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from search_api.core import metrics
 from search_api.core.errors import SearchUnavailable, Unavailable
 from search_api.core.settings import ApiSettings
 from search_api.retrieval import describe, semantic
+from search_api.retrieval.eligible import eligible_query
 from search_api.retrieval.fusion import Ranked, fuse, tie_break
 from search_api.retrieval.legs import Retrieved
 from search_api.retrieval.paging import paginate
@@ -102,9 +105,10 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False) -> dict[str, 
     count_legs(retrieved)
     require_some_leg(retrieved)
     ranked, affinity = personal_order(fused_ranking(req, retrieved, settings), retrieved, live, settings)
-    page = paginate(rt.es, live.index, req, [doc_id for doc_id, _ in ranked])
+    page = paginate(rt.es, live.index, req, eligible_query(req, retrieved), [doc_id for doc_id, _ in ranked], settings)
     results = describe.result_items(req, page, dict(ranked), retrieved, affinity, settings)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     if retrieved.failed and not zone:
         metrics.degraded("+".join(retrieved.failed))
-    return {"results": results, "meta": describe.meta(req, live.index, retrieved, page, took_ms)}
+    facets = {"facets": page.facets} if page.facets is not None else {}
+    return {"results": results, **facets, "meta": describe.meta(req, live.index, retrieved, page, took_ms)}

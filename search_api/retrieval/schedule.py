@@ -65,9 +65,12 @@ def build_profile(rt: Runtime, req: SearchRequest) -> tuple[Profile | None, LegS
 
 
 def keyword_depth(rt: Runtime, req: SearchRequest, personal: Profile | None) -> int:
-    """Candidates the keyword leg fetches: enough for the page, and for the profile leg's gate."""
+    """Candidates the keyword leg fetches: the same for every page (`paging` orders the rest).
+
+    Enough for the profile leg's gate too.
+    """
     settings = rt.settings
-    size = max(settings.keyword_candidates, req.offset + req.size)
+    size = settings.keyword_candidates
     if personal is not None and personal.vector is not None and req.mode == Mode.HYBRID \
             and not rt.embedder.readable(req.q):
         size = max(size, settings.personal_gate_depth)  # the profile leg picks from these
@@ -145,13 +148,22 @@ def await_profile(profile_box: ProfileBox, deadline: Deadline) -> tuple[Profile 
         return profile_box.result()  # the pool thread's, had it just finished
 
 
+def semantic_depth(rt: Runtime, req: SearchRequest) -> int:
+    """Semantic candidates: the same for every page of a hybrid answer, whose eligible set must not move.
+
+    A semantic-only answer's reach the page (its order is a FAISS top-k prefix).
+    """
+    depth = rt.settings.semantic_candidates
+    return depth if req.mode == Mode.HYBRID else max(depth, req.offset + req.size)
+
+
 def semantic_leg(rt: Runtime, req: SearchRequest, vectors: VectorIndex, query_vector: np.ndarray,
                  taste: np.ndarray | None) -> tuple[LegResult | None, LegStatus]:
     """The semantic leg on the replica, bent by the shopper's taste vector when there is one."""
     settings = rt.settings
     try:
         with timed("semantic_search"):
-            return semantic.search(vectors, query_vector, size=max(settings.semantic_candidates, req.offset + req.size),
+            return semantic.search(vectors, query_vector, size=semantic_depth(rt, req),
                                    profile=taste, alpha=settings.personal_alpha,
                                    gate_depth=settings.personal_gate_depth, gate_ratio=settings.personal_gate_ratio,
                                    floor=settings.semantic_floor)
