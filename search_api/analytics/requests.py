@@ -33,7 +33,8 @@ class AnalyticsParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     days: Annotated[int, _QueryInteger] = Field(7, ge=1, le=MAX_DAYS,
-                                                description="The last N UTC days (within retention).")
+                                                description="The last N UTC days (at most the retention: "
+                                                            "`window.days` says what was covered).")
     lang: Annotated[str, StringConstraints(pattern=r"^(zh|en|ja|ko|und)$")] | None = Field(
         None, description="Only queries in this language (script-detected: zh, en, ja, ko, und).")
     brand_keyword: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(

@@ -46,8 +46,7 @@ def analytics_get():  # type: ignore[no-untyped-def]
     auth.require(ANALYTICS)
     params = validate(AnalyticsParams, request.args.to_dict(), root="query")
     rt = _runtime()
-    if params.days > rt.settings.events_retention_days:
-        raise InvalidParameter(f"days must be at most the {rt.settings.events_retention_days}-day retention",
-                               field="days")
-    window = Window(days=params.days, lang=params.lang, brand_keyword=params.brand_keyword, top=params.top)
+    # Nothing older than the retention exists: a longer window is the retention (window.days says so).
+    window = Window(days=min(params.days, rt.settings.events_retention_days), lang=params.lang,
+                    brand_keyword=params.brand_keyword, top=params.top)
     return jsonify(report(rt.es, rt.settings, window))

@@ -22,7 +22,6 @@ from pydantic import (
     TypeAdapter,
     ValidationInfo,
     WithJsonSchema,
-    model_validator,
 )
 
 from indexer.index_format import DEFAULT_ACTION_WEIGHTS
@@ -37,8 +36,6 @@ QUERY_ID_PATTERN = r"^[0-9a-f]{32}$"
 """What `meta.query_id` looks like (a UUID4 in hex): anything else is a client bug, refused."""
 MAX_POSITION = 1000
 """Paging stops at 1,000 results: no product is shown further down."""
-QUERY_ACTIONS = ("click", "add_to_cart", "order")
-"""Events that can be tied to a search answer."""
 
 
 @dataclass(frozen=True)
@@ -149,17 +146,11 @@ class ViewingEvent(BaseModel):
     dwell_ms: Annotated[int | None, refuse(is_bool_or_text, "must be an integer")] = Field(
         None, ge=0, le=MAX_DWELL_MS, description="How long the product was on screen.")
     query_id: Annotated[str | None, StringConstraints(pattern=QUERY_ID_PATTERN)] = Field(
-        None, description="The search answer's `meta.query_id` (source `search`, a click, add_to_cart or order).")
+        None, description="The search answer's `meta.query_id` this event happened on (a click, add_to_cart or "
+                          "order with source `search`).")
     position: Annotated[int | None, refuse(is_bool_or_text, "must be an integer")] = Field(
-        None, ge=1, le=MAX_POSITION, description="The product's 1-based position in that answer (with query_id).")
-
-    @model_validator(mode="after")
-    def _tied_to_a_search(self) -> ViewingEvent:
-        if self.position is not None and self.query_id is None:
-            raise problem("needs the query_id of the answer it is a position in", "position")
-        if self.query_id is not None and (self.source != "search" or self.action not in QUERY_ACTIONS):
-            raise problem(f"goes only with source search and action {', '.join(QUERY_ACTIONS)}", "query_id")
-        return self
+        None, ge=1, le=MAX_POSITION, description="The product's 1-based position in that answer (meaningful with "
+                                                 "query_id; stored as given).")
 
 
 _EVENTS = TypeAdapter(Annotated[list[ViewingEvent], BeforeValidator(_batch)])

@@ -114,10 +114,12 @@ def test_clicks_and_events_with_bad_query_fields_are_400_naming_them(client):
         out = client.post("/clicks", json=body)
         assert out.status_code == 400 and out.get_json()["error"]["field"] == field, body
     event = {"user_id": "u", "product_id": "p", "action": "click", "source": "search"}
-    for extra, field in (({"position": 2}, "position"), ({"query_id": qid, "source": "feed"}, "query_id"),
-                         ({"query_id": qid, "action": "view"}, "query_id")):
+    for extra, field in (({"query_id": "x" * 32, "position": 2}, "query_id"), ({"query_id": qid, "position": -1},
+                                                                                 "position")):
         out = client.post("/events", headers=KEY, json=[{**event, **extra}])
         assert out.status_code == 400 and out.get_json()["error"]["field"] == field, extra
+    assert client.get("/analytics", query_string={"days": 5000}, headers=KEY).status_code == 400
+    assert client.get("/analytics", query_string={"days": 3650}, headers=KEY).get_json()["window"]["days"] == 90
     unknown = client.post("/events", headers=KEY, json=[{**event, "query_id": qid, "position": 1}])
     assert unknown.status_code == 200 and unknown.get_json()["unknown_queries"] == 1
 
