@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from indexer.index_format import DEFAULT_ACTION_WEIGHTS, Settings, name_part
 from search_api.core.credentials import HASH, hash_key
@@ -60,6 +60,7 @@ class ApiSettings(Settings):
         "es_breaker_reset_s": "STORESEARCH_ES_BREAKER_RESET_S",
         "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
         "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
+        "cookie_signing_key": "STORESEARCH_SESSION_SECRET", "personas_file": "STORESEARCH_PERSONAS_FILE",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -140,6 +141,13 @@ class ApiSettings(Settings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
     max_json_depth: int = Field(32, ge=2, le=512)
+    # --- pages (search_api/http/pages.py)
+    # Signs the dashboard's session cookie. Unset: a random secret per start (a restart signs
+    # everyone out; gunicorn workers share the preloaded master's). Set it to keep sessions across
+    # restarts and hosts.
+    cookie_signing_key: SecretStr | None = None
+    # Sample shoppers (`indexer sample --personas N`) the search page offers in its persona switcher.
+    personas_file: Path | None = None
     # --- metrics (search_api/core/metrics.py)
     # GET /metrics: `on` for anyone who can reach the port, `key` for API-key holders, `off` a 404.
     # On by default: the series are aggregates with bounded labels (no query text, user ids or
