@@ -35,6 +35,8 @@ class ApiSettings(Settings):
         "api_key": "STORESEARCH_API_KEY", "events_prefix": "STORESEARCH_EVENTS_PREFIX",
         "events_batch_max": "STORESEARCH_EVENTS_BATCH_MAX", "events_max_future_s": "STORESEARCH_EVENTS_MAX_FUTURE_S",
         "events_retention_days": "STORESEARCH_EVENTS_RETENTION_DAYS",
+        "query_log": "STORESEARCH_QUERY_LOG", "query_log_queue": "STORESEARCH_QUERY_LOG_QUEUE",
+        "query_log_batch": "STORESEARCH_QUERY_LOG_BATCH",
         "profile_events": "STORESEARCH_PROFILE_EVENTS", "profile_window_days": "STORESEARCH_PROFILE_WINDOW_DAYS",
         "profile_half_life_hours": "STORESEARCH_PROFILE_HALF_LIFE_HOURS",
         "profile_ttl_s": "STORESEARCH_PROFILE_TTL_S", "profile_top": "STORESEARCH_PROFILE_TOP",
@@ -93,6 +95,13 @@ class ApiSettings(Settings):
     # Daily indices older than this are dropped by `search-api events-retention`, so older events
     # are refused at the door rather than written into an index that is about to go.
     events_retention_days: int = Field(90, ge=1, le=3650)
+    # --- the query log (search_api/analytics/querylog.py): `<events_prefix>-queries-YYYY.MM.DD`
+    # Every /search answer (and audit cell, marked) is logged asynchronously; off: nothing is.
+    query_log: bool = True
+    # Records waiting for Elasticsearch; past this a record is dropped and counted, never waited for.
+    query_log_queue: int = Field(10_000, ge=1, le=1_000_000)
+    # Records per bulk request.
+    query_log_batch: int = Field(500, ge=1, le=10_000)
     profile_events: int = Field(100, ge=1, le=10_000)
     profile_window_days: float = Field(30.0, ge=0.01, le=3650.0)
     profile_half_life_hours: float = Field(72.0, ge=0.01, le=1e6)
@@ -253,6 +262,11 @@ class ApiSettings(Settings):
             if not ORIGIN.fullmatch(origin):
                 raise ValueError("each must be an origin like https://shop.example[:port] (no wildcard, no path)")
         return origins
+
+    @property
+    def queries_alias(self) -> str:
+        """Alias over every daily query-log index (`<events_prefix>-queries-YYYY.MM.DD`)."""
+        return f"{self.events_prefix or self.prefix}-queries"
 
     @property
     def events_alias(self) -> str:

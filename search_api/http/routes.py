@@ -39,7 +39,8 @@ def search_get():  # type: ignore[no-untyped-def]
     """Search with query-string parameters."""
     rt = runtime()
     req = parse_search(_query_args())
-    return jsonify(public_answer(answer(rt, req), show_profile=_may_see_profile(rt, req)))
+    out = answer(rt, req, origin="search", raw=request.args.get("q"))
+    return jsonify(public_answer(out, show_profile=_may_see_profile(rt, req)))
 
 
 @bp.post("/search")
@@ -53,7 +54,8 @@ def search_post():  # type: ignore[no-untyped-def]
     if body.get("history") is not None:
         history = parse_history(body["history"], now=datetime.now(UTC), settings=rt.settings)
     req = parse_search(body, history=history)
-    return jsonify(public_answer(answer(rt, req), show_profile=_may_see_profile(rt, req)))
+    raw = body.get("q") if isinstance(body.get("q"), str) else None
+    return jsonify(public_answer(answer(rt, req, origin="search", raw=raw), show_profile=_may_see_profile(rt, req)))
 
 
 def _may_see_profile(rt: Runtime, req: SearchRequest) -> bool:
@@ -102,6 +104,8 @@ def healthz():  # type: ignore[no-untyped-def]
     health: dict[str, Any] = {"status": "ok", "alias": rt.settings.products_alias,
                               "model": rt.settings.model, "model_loaded": rt.embedder_loaded,
                               "pid": os.getpid()}  # which worker answered: each has its own replica
+    if rt.settings.query_log:
+        health["query_log"] = rt.query_log.stats()  # this worker's: each has its own writer
     try:
         health["elasticsearch"] = ping(rt.es.options(request_timeout=READY_PROBE_S))
         live = rt.replica.current()

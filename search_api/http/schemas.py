@@ -79,6 +79,9 @@ class SearchMeta(_Open):
                           "match most of them), `any_term` (at least one), or `semantic` (no keyword match; the "
                           "results are the semantic leg's, above its relevance floor). Null for a strict match "
                           "or an empty answer.")
+    query_id: str | None = Field(
+        None, description="Identifies this answer in the query log; send it with click events (`POST /clicks`, "
+                          "`POST /events`) so they are tied to the query and position.")
     corrected: str | None = Field(
         None, description="The query with misspelled words corrected from the index vocabulary, when the "
                           "keyword leg searched it alongside the query as typed (\"did you mean\").")
@@ -126,6 +129,9 @@ class Health(_Open):
     model: str
     model_loaded: bool
     pid: int = Field(description="The process that answered (a server worker: each keeps its own replica).")
+    query_log: dict[str, int] | None = Field(
+        None, description="This worker's query-log writer: records `queued`, `written`, and `dropped` (queue full "
+                          "or Elasticsearch refusing; the searches themselves never failed).")
 
 
 class Ready(_Open):

@@ -1,7 +1,7 @@
-"""Viewing events in Elasticsearch: one index per UTC day behind an alias, so retention is cheap.
+"""Viewing events in Elasticsearch: one index per UTC day behind an alias (`core/daily.py`).
 
-An index template (`<events_prefix>-events`) gives every `<events_prefix>-events-YYYY.MM.DD` index
-its mapping (`mappings/events.json`) and the alias when a bulk write first creates it. Writes are
+Every `<events_prefix>-events-YYYY.MM.DD` index gets its mapping (`mappings/events.json`) and the
+alias from an index template when a bulk write first creates it. Writes are
 append-only (`create` with generated ids) and acknowledged per item: only what Elasticsearch
 accepted is counted, items it pushed back with 429 are retried with backoff, anything else it
 refused is reported with its batch index. Dropping a day is deleting one index, not a
@@ -12,18 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import bulk_append, engine_errors, mappings
+from search_api.core import daily
 from search_api.core.settings import ApiSettings
 from search_api.personal.events import Event
 
-DAY_FORMAT = "%Y.%m.%d"
-TEMPLATE_PRIORITY = 200
-"""Above Elasticsearch's built-in templates (100), so ours wins even for an odd prefix."""
 RETRIES = 3
 """Retries of events answered 429, starting BACKOFF_S apart: a client waits for the answer."""
 BACKOFF_S = 0.25
@@ -36,39 +34,27 @@ def events_prefix(settings: ApiSettings) -> str:
 
 def day_index(settings: ApiSettings, day: date) -> str:
     """The index holding events whose UTC timestamp falls on `day`."""
-    return f"{events_prefix(settings)}-{day.strftime(DAY_FORMAT)}"
+    return daily.day_index(events_prefix(settings), day)
 
 
 def index_day(settings: ApiSettings, name: str) -> date | None:
     """The day of a daily events index (None for a name that only looks like one)."""
-    stem = events_prefix(settings) + "-"
-    if not name.startswith(stem):
-        return None
-    try:
-        return datetime.strptime(name[len(stem):], DAY_FORMAT).date()
-    except ValueError:
-        return None
+    return daily.index_day(events_prefix(settings), name)
 
 
 def ensure_template(es: Elasticsearch, settings: ApiSettings) -> None:
-    """Install (or refresh) the index template of the daily indices; idempotent.
+    """Install (or refresh) the index template of the daily events indices; idempotent.
 
     Raises:
         EngineError: Elasticsearch refused it.
 
     """
-    body = mappings.load(settings.mappings_dir, "events")
-    with engine_errors("installing the events index template"):
-        es.indices.put_index_template(
-            name=events_prefix(settings), index_patterns=[f"{events_prefix(settings)}-*"],
-            priority=TEMPLATE_PRIORITY,
-            template={**body, "aliases": {events_prefix(settings): {}}})
+    daily.ensure_template(es, events_prefix(settings), mappings.load(settings.mappings_dir, "events"), "events")
 
 
 def drop_template(es: Elasticsearch, settings: ApiSettings) -> None:
     """Remove the index template (tests and benchmarks cleaning up after themselves)."""
-    with engine_errors("deleting the events index template"):
-        es.options(ignore_status=404).indices.delete_index_template(name=events_prefix(settings))
+    daily.drop_template(es, events_prefix(settings), "events")
 
 
 def known_products(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str]) -> set[str]:
@@ -160,20 +146,10 @@ def recent(es: Elasticsearch, settings: ApiSettings, user_id: str, *, limit: int
 
 def drop_older_than(es: Elasticsearch, settings: ApiSettings, days: int, *, today: date | None = None,
                     dry_run: bool = False) -> list[str]:
-    """Delete daily indices of days before `today - days` (UTC); returns their names, oldest first.
+    """Delete daily events indices of days before `today - days` (UTC); returns their names, oldest first.
 
     Raises:
         EngineError: Elasticsearch failed.
 
     """
-    cutoff = (today or datetime.now(UTC).date()) - timedelta(days=days)
-    with engine_errors("listing events indices"):
-        found = es.indices.get(index=f"{events_prefix(settings)}-*", expand_wildcards="open,closed",
-                               allow_no_indices=True, ignore_unavailable=True)
-    old = sorted((day, name) for name in found if (day := index_day(settings, name)) and day < cutoff)
-    names = [name for _, name in old]
-    if not dry_run:
-        for start in range(0, len(names), 50):  # keeps the URL short
-            with engine_errors("dropping events indices"):
-                es.indices.delete(index=",".join(names[start:start + 50]))
-    return names
+    return daily.drop_older_than(es, events_prefix(settings), days, "events", today=today, dry_run=dry_run)

@@ -9,6 +9,7 @@ from functools import cached_property
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import Embedder, IndexerError, VectorIndex, analyzed, load_embedder, make_client
+from search_api.analytics.querylog import QueryLog
 from search_api.core.breaker import Breaker
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
@@ -90,6 +91,11 @@ class Runtime:
         return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="zone")
 
     @cached_property
+    def query_log(self) -> QueryLog:
+        """The process's query-log writer (its thread starts with the first record)."""
+        return QueryLog(self.settings, lambda: self.es)
+
+    @cached_property
     def profiles(self) -> ProfileService:
         """Shopper profiles (built from events, cached briefly)."""
         return ProfileService(self.settings, self.es, self._live_vectors)
@@ -130,7 +136,7 @@ class Runtime:
         replica keeps its snapshot, reads through the new client and starts its sync thread here.
         """
         self._es = None
-        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles"):
+        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles", "query_log"):
             self.__dict__.pop(name, None)
         replica = self.__dict__.get("replica")
         if replica is not None:
@@ -142,6 +148,9 @@ class Runtime:
         replica = self.__dict__.get("replica")
         if replica is not None:
             replica.stop()
+        query_log = self.__dict__.get("query_log")
+        if query_log is not None:
+            query_log.close()
         for name in ("pool", "encode_pool", "zone_pool"):
             pool = self.__dict__.get(name)
             if pool is not None:
