@@ -1,7 +1,7 @@
-"""`search-api serve|events-retention|audit|keys`: the service, event retention, batch audits, API keys.
+"""`search-api serve|events-retention|audit|keys|analytics`: the service and its jobs.
 
-`serve` runs the HTTP service; `events-retention` drops old event days; `audit` runs batch
-audits; `keys` adds, rotates, revokes and lists API keys.
+`serve` runs the HTTP service; `events-retention` drops old event and query-log days; `audit` runs
+batch audits; `keys` adds, rotates, revokes and lists API keys; `analytics` prints search analytics.
 
 Exit codes: 0 success or normal stop, 1 the job failed, 2 bad arguments or configuration.
 """
@@ -33,7 +33,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                        help="gunicorn: preloaded master + workers, graceful reload on HUP (default); "
                             "waitress: one process (default STORESEARCH_SERVER)")
     retention = sub.add_parser("events-retention",
-                               help="drop daily events indices older than --days (UTC days)")
+                               help="drop daily events and query-log indices older than --days (UTC days)")
     retention.add_argument("--days", type=int, default=None,
                            help="days to keep (default STORESEARCH_EVENTS_RETENTION_DAYS, 90)")
     retention.add_argument("--dry-run", action="store_true", help="list what would be dropped")
@@ -43,6 +43,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from search_api.http import keys_cli
 
     keys_cli.add_parser(sub)
+    from search_api.analytics import analytics_cli
+
+    analytics_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "events-retention":
         return _retention(args)
@@ -50,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args)
     if args.command == "keys":
         return run_command("search-api", lambda: keys_cli.run(args, ApiSettings.from_env()))
+    if args.command == "analytics":
+        quiet_logging()
+        return run_command("search-api", lambda: analytics_cli.run(args, ApiSettings.from_env()))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("elastic_transport", "faiss.loader", "sentence_transformers"):  # a line per request
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -78,6 +84,7 @@ def _retention(args: argparse.Namespace) -> int:
 
 def _drop_old_events(args: argparse.Namespace) -> int:
     from indexer.index_format import make_client
+    from search_api.core.daily import drop_older_than as drop_days
     from search_api.personal.event_store import drop_older_than
 
     settings = ApiSettings.from_env()
@@ -87,11 +94,13 @@ def _drop_old_events(args: argparse.Namespace) -> int:
     es = make_client(settings)
     try:
         dropped = drop_older_than(es, settings, days, dry_run=args.dry_run)
+        logs = drop_days(es, settings.queries_alias, days, "query log", dry_run=args.dry_run)
     finally:
         es.close()
     verb = "would drop" if args.dry_run else "dropped"
     print(f"{verb} {len(dropped)} events indices older than {days} days"
           + (f": {', '.join(dropped)}" if dropped else ""))
+    print(f"{verb} {len(logs)} query-log indices older than {days} days" + (f": {', '.join(logs)}" if logs else ""))
     return 0
 
 

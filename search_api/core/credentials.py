@@ -17,7 +17,8 @@ import secrets
 from dataclasses import dataclass
 
 EVENTS_WRITE, PROFILES_READ, AUDITS, ADMIN = "events:write", "profiles:read", "audits", "admin"
-SCOPES = (EVENTS_WRITE, PROFILES_READ, AUDITS, ADMIN)
+ANALYTICS = "analytics"
+SCOPES = (EVENTS_WRITE, PROFILES_READ, AUDITS, ANALYTICS, ADMIN)
 """Every scope a key may hold; `admin` implies all the others."""
 
 HASH = re.compile(r"sha256:([0-9a-f]{64})")

@@ -1,6 +1,6 @@
 """Who may call and how often: the key ring and the rate limits, installed on the app.
 
-Rate limits apply to two route classes, search (`GET`/`POST /search`) and events (`POST
+Rate limits apply to two route classes, search (`GET`/`POST /search`, `POST /clicks`) and events (`POST
 /events`), before the route runs. A caller with a valid key (any scope) is limited per key; a
 caller without one (or with an unknown key) per client address, so guessing keys is throttled
 too. Preflights (`OPTIONS`) are never limited. There is no loopback exemption: behind a reverse
@@ -29,7 +29,8 @@ from search_api.http import auth
 from search_api.http.keyring import KeyRing
 from search_api.http.ratelimit import Buckets, retry_after
 
-ROUTE_CLASSES = {"search.search_get": "search", "search.search_post": "search", "search.events_post": "events"}
+ROUTE_CLASSES = {"search.search_get": "search", "search.search_post": "search", "search.events_post": "events",
+                 "analytics.clicks_post": "search"}
 """Endpoint → route class whose limits apply."""
 
 Limits = dict[str, tuple[Buckets | None, Buckets | None]]

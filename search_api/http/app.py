@@ -12,6 +12,7 @@ from search_api.core.errors import ApiError, Unavailable
 from search_api.core.settings import ApiSettings
 from search_api.http import access, browser_session, headers
 from search_api.http import metrics as http_metrics
+from search_api.http.analytics_routes import bp as analytics_bp
 from search_api.http.audit_routes import bp as audits_bp
 from search_api.http.contract import bp as contract_bp
 from search_api.http.json_body import GuardedJSONProvider
@@ -44,6 +45,7 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
     app.extensions[EXTENSION] = rt
     app.register_blueprint(bp)
     app.register_blueprint(audits_bp)
+    app.register_blueprint(analytics_bp)
     app.register_blueprint(contract_bp)
     app.register_blueprint(http_metrics.bp)
     app.register_blueprint(pages_bp)

@@ -15,8 +15,9 @@ from flask import Blueprint, Response, jsonify, render_template
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
+from search_api.analytics.requests import AnalyticsParams, Click
 from search_api.brands.audit_spec import AuditRequest
-from search_api.core.credentials import AUDITS, EVENTS_WRITE, PROFILES_READ
+from search_api.core.credentials import ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ
 from search_api.http import path_ids, schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
@@ -67,6 +68,12 @@ ROUTES: tuple[Route, ...] = (
           {200: schemas.ProfileAnswer, 400: "error", 401: "error", 403: "error", 503: "error"},
           params=[_param("user_id", "path", "The shopper.", path_ids.USER_ID_SCHEMA)], scope=PROFILES_READ,
           tag="events"),
+    Route("post", "/clicks", "A click on a search result (tied to the answer's `meta.query_id`)",
+          {202: schemas.ClickAnswer, 400: "error", 413: "error", 429: "error", 503: "error"}, body=Click,
+          tag="analytics"),
+    Route("get", "/analytics", "Search analytics over the last N days",
+          {200: schemas.AnalyticsAnswer, 400: "error", 401: "error", 403: "error", 503: "error"},
+          query=AnalyticsParams, scope=ANALYTICS, tag="analytics"),
     Route("get", "/healthz", "Liveness and what is loaded", {200: schemas.Health}, tag="operations"),
     Route("get", "/readyz", "Readiness: a live index and its vectors are loaded",
           {200: schemas.Ready, 503: schemas.Ready}, tag="operations"),

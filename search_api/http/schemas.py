@@ -103,6 +103,31 @@ class EventsAnswer(BaseModel):
     accepted: int
     rejected: list[dict[str, Any]] = Field(description="Refused items: `{index, field, message}`.")
     unknown_products: int = Field(description="Stored events about products the catalog does not hold.")
+    unknown_queries: int = Field(0, description="Stored events whose query_id the query log does not hold (yet: "
+                                                "the log is written asynchronously).")
+
+
+class ClickAnswer(BaseModel):
+    """A click stored (202): whether its query id was found in the query log yet."""
+
+    accepted: bool
+    known_query: bool = Field(description="False when the log does not hold the query id (yet: it is written "
+                                          "asynchronously); the click is stored and counted anyway.")
+
+
+class AnalyticsAnswer(_Open):
+    """Search analytics over a window of UTC days (shopper traffic only; audits left out)."""
+
+    window: dict[str, Any]
+    searches: int
+    clicks: int
+    top_queries: list[dict[str, Any]] = Field(description="`{query, count, clicks, ctr}`, most searched first.")
+    zero_result: list[dict[str, Any]] = Field(description="`{query, count}` of answers with no result.")
+    relaxed: list[dict[str, Any]] = Field(description="`{query, count}` of answers flagged `meta.relaxed`.")
+    ctr_by_position: list[dict[str, Any]] = Field(description="`{position, impressions, clicks, ctr}`, 1–10.")
+    searches_per_day: list[dict[str, Any]] = Field(description="`{day, count}`.")
+    mrr: float = Field(description="Mean over answers with a click of 1 / the best clicked position.")
+    share_personalised: float
 
 
 class ProfileAnswer(_Open):

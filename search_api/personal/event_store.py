@@ -74,6 +74,22 @@ def known_products(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str])
     return {hit["fields"]["id"][0] for hit in response["hits"]["hits"]}
 
 
+def logged_queries(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Query id → the logged query's `q`, `lang` and `brand_keyword`, for the ids the log holds.
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    unique = sorted(set(ids))
+    if not unique:
+        return {}
+    with engine_errors("checking query ids"):
+        response = es.search(index=settings.queries_alias, size=len(unique), source=["q", "lang", "brand_keyword"],
+                             query={"ids": {"values": unique}}, ignore_unavailable=True, allow_no_indices=True)
+    return {hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]}
+
+
 @dataclass
 class WriteReport:
     """What one batch wrote: `accepted` were acknowledged by Elasticsearch, `rejected` were not."""
@@ -84,18 +100,25 @@ class WriteReport:
     users: set[str] = field(default_factory=set)
 
 
-def _doc(event: Event, known: bool, received: str) -> dict[str, Any]:
+def _doc(event: Event, known: bool, received: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {"user_id": event.user_id, "product_id": event.product_id,
                            "action": event.action, "source": event.source,
                            "ts": event.ts.isoformat(timespec="milliseconds"),
                            "known_product": known, "received_at": received}
     if event.dwell_ms is not None:
         doc["dwell_ms"] = event.dwell_ms
+    if event.query_id is not None:
+        doc["query_id"] = event.query_id
+        if event.position is not None:
+            doc["position"] = event.position
+        if query:
+            doc.update(query=query.get("q"), query_lang=query.get("lang"),
+                       query_brand_keyword=query.get("brand_keyword"))
     return doc
 
 
 def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, known: set[str],
-          refresh: bool | str = False) -> WriteReport:
+          refresh: bool | str = False, queries: dict[str, dict[str, Any]] | None = None) -> WriteReport:
     """Append events to their daily indices; count per item what Elasticsearch accepted.
 
     Args:
@@ -103,6 +126,7 @@ def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, 
         settings: names of the indices.
         events: validated events.
         known: product ids that exist (the others are written but counted as unknown).
+        queries: logged queries by id (`logged_queries`), copied onto the events tied to them.
         refresh: False, True or "wait_for" (read-your-writes for tests and small clients).
 
     Raises:
@@ -110,7 +134,9 @@ def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, 
 
     """
     received = datetime.now(UTC).isoformat(timespec="milliseconds")
-    docs = [(day_index(settings, e.ts.date()), _doc(e, e.product_id in known, received)) for e in events]
+    found = queries or {}
+    docs = [(day_index(settings, e.ts.date()), _doc(e, e.product_id in known, received, found.get(e.query_id or "")))
+            for e in events]
     bulk = bulk_append(es, docs, what="writing events", refresh=refresh, retries=RETRIES, backoff_s=BACKOFF_S)
     refused = {f.position for f in bulk.failures}
     return WriteReport(
