@@ -122,3 +122,16 @@ def test_a_phone_width_screen_shows_results_without_sideways_scrolling(browser, 
         shot(phone, "phone-width")
     finally:
         context.close()
+
+
+def test_sorting_by_price_orders_the_results_the_api_way(page, site):
+    search(page, site, QUERY)
+    assert "price_asc" in page.locator("#sort option").evaluate_all("options => options.map(o => o.value)")
+    with page.expect_response(lambda r: r.url == site.url + "/search") as searched:
+        page.select_option("#sort", "price_asc")
+    answer = searched.value.json()
+    assert searched.value.request.post_data_json["sort"] == "price_asc"
+    page.wait_for_function("id => document.querySelector('#results .result').dataset.id === id",
+                           arg=answer["results"][0]["id"])
+    prices = [r["price"] for r in answer["results"]]
+    assert prices == sorted(prices) and shown_ids(page) == [r["id"] for r in answer["results"]]
