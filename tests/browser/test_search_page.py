@@ -135,3 +135,47 @@ def test_sorting_by_price_orders_the_results_the_api_way(page, site):
                            arg=answer["results"][0]["id"])
     prices = [r["price"] for r in answer["results"]]
     assert prices == sorted(prices) and shown_ids(page) == [r["id"] for r in answer["results"]]
+
+
+def _offered(site, path: str | None = None, param: str | None = None) -> bool:
+    """Whether the served contract has a route (`path`) or a search parameter (`param`): the page shows only those."""
+    doc = site.api("GET", "/openapi.json")[1]
+    if path is not None:
+        return path in doc["paths"]
+    return param in doc["components"]["schemas"]["SearchParams"]["properties"]
+
+
+def test_suggestions_come_once_the_typing_pauses_and_pick_a_search(page, site):
+    if not _offered(site, path="/suggest"):
+        pytest.skip("this server's contract has no /suggest: the page offers no suggestions")
+    page.goto(site.url + "/")
+    page.wait_for_selector("body[data-ready=true]")
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/suggest?" in r.url else None)
+    with page.expect_response(lambda r: "/suggest?" in r.url) as suggested:
+        page.locator("#q").press_sequentially("bao", delay=40)  # faster than the 150 ms pause: one request
+    texts = [s["text"] for s in suggested.value.json()["suggestions"]]
+    page.wait_for_selector("#suggestions li")
+    assert texts and page.locator("#suggestions li").all_inner_texts() == texts
+    assert len(asked) == 1 and "q=bao" in asked[0]
+    with page.expect_response(lambda r: r.url == site.url + "/search") as searched:
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+    assert searched.value.request.post_data_json["q"] == texts[0] and page.input_value("#q") == texts[0]
+
+
+def test_a_facet_value_filters_the_results_and_a_second_click_clears_it(page, site):
+    if not _offered(site, param="facets"):
+        pytest.skip("this server's contract has no facets parameter: the page shows none")
+    search(page, site, QUERY)
+    brand = page.locator("#facets [data-facet=brand] button").first
+    name = brand.get_attribute("data-value")
+    with page.expect_response(lambda r: r.url == site.url + "/search") as searched:
+        brand.click()
+    answer = searched.value.json()
+    assert searched.value.request.post_data_json["brand"] == name
+    assert answer["results"] and {r["brand"] for r in answer["results"]} == {name}
+    page.wait_for_selector("#facets button.chosen")
+    with page.expect_response(lambda r: r.url == site.url + "/search") as cleared:
+        page.locator("#facets button.chosen").click()
+    assert "brand" not in cleared.value.request.post_data_json

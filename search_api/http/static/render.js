@@ -66,7 +66,7 @@
     });
     walk(values, 0);
     return flat.map(([v, depth]) => {
-      const value = name === "rating" ? v.min : v.value;
+      const value = name === "rating" ? v.min : name === "in_stock" ? String(v.value) : v.value;
       const label = name === "rating" ? `≥ ${v.value}` : name === "in_stock" ? (v.value ? "✓" : "✗") : v.value;
       const chosen = String(selected[name]) === String(value);
       const button = el("button", { type: "button", class: chosen ? "facet-value chosen" : "facet-value",
