@@ -5,8 +5,12 @@
   const MAX_SUGGESTIONS = 8;
   let list = null;
   let active = -1;
+  let timer = null;
+  let seq = 0;  // a suggestion answer older than the last keystroke or close is dropped
 
   function close() {
+    clearTimeout(timer);
+    seq++;
     if (!list) return;
     list.hidden = true;
     list.replaceChildren();
@@ -22,19 +26,17 @@
 
   function install(input, target, enabled, onPick, delayMs) {
     list = target;
-    let timer = null;
-    let seq = 0;
     async function fetchSuggestions() {
       const prefix = input.value.trim();
       const mine = ++seq;
-      if (!prefix || !enabled()) { close(); return; }
+      if (!prefix || !enabled()) { list.hidden = true; return; }
       let answer;
       try {
         const response = await fetch(`/suggest?${new URLSearchParams({ q: prefix, size: MAX_SUGGESTIONS })}`);
-        if (!response.ok) { close(); return; }
+        if (!response.ok) { list.hidden = true; return; }
         answer = await response.json();
       } catch (err) {
-        close();
+        list.hidden = true;
         return;
       }
       if (mine !== seq || input.value.trim() !== prefix) return;  // the shopper typed on meanwhile
@@ -48,7 +50,7 @@
       active = -1;
     }
     input.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(fetchSuggestions, delayMs); });
-    input.addEventListener("blur", () => { clearTimeout(timer); seq++; close(); });
+    input.addEventListener("blur", close);
     input.addEventListener("keydown", (e) => {
       if (list.hidden) return;
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
