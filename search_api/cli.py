@@ -1,7 +1,8 @@
 """`search-api serve|events-retention|audit|keys|analytics`: the service and its jobs.
 
 `serve` runs the HTTP service; `events-retention` drops old event and query-log days; `audit` runs
-batch audits; `keys` adds, rotates, revokes and lists API keys; `analytics` prints search analytics.
+batch audits; `keys` adds, rotates, revokes and lists API keys; `analytics` prints search analytics,
+`judgments` derives graded judgments from clicks, `eval` scores the live index on judgments.
 
 Exit codes: 0 success or normal stop, 1 the job failed, 2 bad arguments or configuration.
 """
@@ -46,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from search_api.analytics import analytics_cli
 
     analytics_cli.add_parser(sub)
+    from search_api.retrieval import eval_cli
+
+    eval_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "events-retention":
         return _retention(args)
@@ -53,9 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args)
     if args.command == "keys":
         return run_command("search-api", lambda: keys_cli.run(args, ApiSettings.from_env()))
-    if args.command == "analytics":
+    jobs = {"analytics": analytics_cli.run, "judgments": analytics_cli.run_judgments, "eval": eval_cli.run}
+    if args.command in jobs:
         quiet_logging()
-        return run_command("search-api", lambda: analytics_cli.run(args, ApiSettings.from_env()))
+        return run_command("search-api", lambda: jobs[args.command](args, ApiSettings.from_env()))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("elastic_transport", "faiss.loader", "sentence_transformers"):  # a line per request
         logging.getLogger(noisy).setLevel(logging.WARNING)

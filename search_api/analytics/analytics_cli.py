@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from indexer.index_format import ConfigError, make_client
+from search_api.analytics.judgments import click_judgments
 from search_api.analytics.reports import Window, report
 from search_api.core.settings import ApiSettings
 
@@ -19,6 +21,11 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--brand-keyword", default=None, help="only queries that hit this brand keyword")
     parser.add_argument("--top", type=int, default=20, help="rows of each top list (default 20)")
     parser.add_argument("--json", action="store_true", help="print the JSON answer of GET /analytics")
+    judged = sub.add_parser("judgments", help="graded judgments from the query log's clicks (position-bias corrected)")
+    judged.add_argument("--days", type=int, default=30, help="the last N days of the log (default 30)")
+    judged.add_argument("--min-impressions", type=int, default=5,
+                        help="impressions a product needs for a query to be judged (default 5)")
+    judged.add_argument("--out", type=Path, required=True, help="where to write the judgments (JSON)")
 
 
 def run(args: argparse.Namespace, settings: ApiSettings) -> int:
@@ -40,6 +47,28 @@ def run(args: argparse.Namespace, settings: ApiSettings) -> int:
     finally:
         es.close()
     print(json.dumps(out, ensure_ascii=False, indent=2) if args.json else text(out))
+    return 0
+
+
+def run_judgments(args: argparse.Namespace, settings: ApiSettings) -> int:
+    """Write click-derived judgments (ESCI format) for `search-api eval`.
+
+    Raises:
+        ConfigError: a bad argument (exit 2 with one line).
+        EngineError: Elasticsearch failed (exit 1).
+
+    """
+    if not 1 <= args.days <= settings.events_retention_days:
+        raise ConfigError(f"--days must be between 1 and the {settings.events_retention_days}-day retention")
+    if args.min_impressions < 1:
+        raise ConfigError("--min-impressions must be at least 1")
+    es = make_client(settings)
+    try:
+        rows = click_judgments(es, settings, days=args.days, min_impressions=args.min_impressions)
+    finally:
+        es.close()
+    args.out.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"{len(rows)} judged queries, {sum(len(r['ratings']) for r in rows)} judgments → {args.out}")
     return 0
 
 
