@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -179,3 +180,19 @@ def test_a_facet_value_filters_the_results_and_a_second_click_clears_it(page, si
     with page.expect_response(lambda r: r.url == site.url + "/search") as cleared:
         page.locator("#facets button.chosen").click()
     assert "brand" not in cleared.value.request.post_data_json
+
+
+def test_a_pasted_history_personalises_and_a_broken_one_is_refused_in_the_page(page, site):
+    persona = _a_persona_that_reorders(site)
+    search(page, site, persona["query"])
+    page.select_option("#persona", "paste")
+    page.fill("#history-text", "[{not json")
+    page.click("#history-apply")
+    assert page.inner_text("#history-error")
+    assert page.locator("body").get_attribute("data-personalised") == "false"
+    page.fill("#history-text", json.dumps(persona["history"]))
+    with page.expect_response(lambda r: r.url == site.url + "/search") as searched:
+        page.click("#history-apply")
+    assert searched.value.request.post_data_json["history"] == persona["history"]
+    page.wait_for_selector("body[data-personalised=true]")
+    assert page.inner_text("#history-error") == ""
