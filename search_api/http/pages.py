@@ -22,6 +22,10 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 """A page may load its own scripts, styles and data, post its forms to itself, and nothing else."""
 
 
+SAME_SITE_FORMS = frozenset({"same-origin", "none"})
+"""`Sec-Fetch-Site` values of a form typed into this page (`none`: no browser context, e.g. curl without it)."""
+
+
 def _page(template: str, status: int = 200, **context: object) -> Response:
     response = Response(render_template(template, **context), status=status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CSP
@@ -50,13 +54,19 @@ def dashboard() -> Response:
     """The dashboard for a signed-in key; the key form otherwise."""
     who = browser_session.session_caller(auth.keyring())
     if who is None:
-        return _page("dashboard_login.html", wrong=request.args.get("error") == "key")
+        return _page("dashboard_login.html", error=request.args.get("error"))
     return _page("dashboard.html", caller=who.id, scopes=sorted(who.scopes))
 
 
 @bp.post("/dashboard/login")
 def dashboard_login() -> Response:
-    """Check the key of the form and keep its hash in the session; back to the dashboard either way."""
+    """Check the key of the form and keep its hash in the session; back to the dashboard either way.
+
+    A form posted from another site is refused (its browser says so in `Sec-Fetch-Site`): it could
+    only sign the visitor in with the other site's key.
+    """
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in SAME_SITE_FORMS:
+        return redirect(url_for("pages.dashboard", error="origin"), code=303)  # type: ignore[return-value]
     who = browser_session.sign_in(auth.keyring(), request.form.get("key", "").strip())
     target = url_for("pages.dashboard") if who else url_for("pages.dashboard", error="key")
     return redirect(target, code=303)  # type: ignore[return-value]

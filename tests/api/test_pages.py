@@ -133,3 +133,12 @@ def test_personas_come_from_the_configured_file_timestamped_from_now(tmp_path, k
     age_h = (before - datetime.fromisoformat(event["ts"])).total_seconds() / 3600
     assert event["product_id"] == "P1" and event["action"] == "click" and 1.99 < age_h < 2.01
     assert offline_app().test_client().get("/personas").get_json() == {"personas": []}
+
+
+def test_a_key_form_posted_from_another_site_signs_nobody_in(client):
+    answer = client.post("/dashboard/login", data={"key": AUDITS_KEY}, headers={"Sec-Fetch-Site": "cross-site"})
+    assert answer.status_code == 303 and answer.headers["Location"].endswith("/dashboard?error=origin")
+    assert error(client.get("/audits"), 401)
+    assert "Sign in from this page" in client.get("/dashboard?error=origin").get_data(as_text=True)
+    assert sign_in(client, AUDITS_KEY).headers["Location"] == "/dashboard"  # the same form from the page itself
+    assert error(client.get("/audits"), 503)
