@@ -1,8 +1,9 @@
-"""`search-api serve|events-retention|audit|keys|analytics`: the service and its jobs.
+"""`search-api serve|events-retention|audit|keys|analytics|synonyms`: the service and its jobs.
 
 `serve` runs the HTTP service; `events-retention` drops old event and query-log days; `audit` runs
 batch audits; `keys` adds, rotates, revokes and lists API keys; `analytics` prints search analytics,
-`judgments` derives graded judgments from clicks, `eval` scores the live index on judgments.
+`judgments` derives graded judgments from clicks, `eval` scores the live index on judgments;
+`synonyms check FILE` validates a synonym file before it is deployed.
 
 Exit codes: 0 success or normal stop, 1 the job failed, 2 bad arguments or configuration.
 """
@@ -13,13 +14,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from indexer.index_format import USAGE, ConfigError, quiet_logging, run_command
 from search_api.core.settings import ApiSettings
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `search-api` console script."""
+def _parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per job."""
     parser = argparse.ArgumentParser(prog="search-api", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve /search, /healthz, /readyz")
@@ -50,11 +52,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     from search_api.retrieval import eval_cli
 
     eval_cli.add_parser(sub)
-    args = parser.parse_args(argv)
+    synonyms = sub.add_parser("synonyms", help="check a synonym file (Solr format)")
+    synonyms_sub = synonyms.add_subparsers(dest="synonyms_command", required=True)
+    check = synonyms_sub.add_parser("check", help="validate a file: exit 0 with its rule count, 2 naming file:line")
+    check.add_argument("file", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `search-api` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "synonyms":
+        return run_command("search-api", lambda: _check_synonyms(args.file))
     if args.command == "events-retention":
         return _retention(args)
     if args.command == "audit":
         return _audit(args)
+    from search_api.analytics import analytics_cli
+    from search_api.http import keys_cli
+    from search_api.retrieval import eval_cli
+
     if args.command == "keys":
         return run_command("search-api", lambda: keys_cli.run(args, ApiSettings.from_env()))
     jobs = {"analytics": analytics_cli.run, "judgments": analytics_cli.run_judgments, "eval": eval_cli.run}
@@ -80,6 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"search-api: error: {exc}", file=sys.stderr)
         return USAGE
+
+
+def _check_synonyms(path: Path) -> int:
+    from search_api.synonyms.rules import read_file
+
+    print(f"{path}: {len(read_file(path))} rules")
+    return 0
 
 
 def _retention(args: argparse.Namespace) -> int:

@@ -56,6 +56,7 @@ class ApiSettings(Settings):
         "api_keys_file": "STORESEARCH_API_KEYS_FILE", "trusted_proxies": "STORESEARCH_TRUSTED_PROXIES",
         "rate_search": "STORESEARCH_RATE_SEARCH", "rate_search_keyed": "STORESEARCH_RATE_SEARCH_KEYED",
         "rate_events": "STORESEARCH_RATE_EVENTS", "rate_events_keyed": "STORESEARCH_RATE_EVENTS_KEYED",
+        "rate_suggest": "STORESEARCH_RATE_SUGGEST", "rate_suggest_keyed": "STORESEARCH_RATE_SUGGEST_KEYED",
         "keyword_budget_ms": "STORESEARCH_KEYWORD_BUDGET_MS", "semantic_budget_ms": "STORESEARCH_SEMANTIC_BUDGET_MS",
         "es_connect_timeout_ms": "STORESEARCH_ES_CONNECT_TIMEOUT_MS",
         "es_breaker_failures": "STORESEARCH_ES_BREAKER_FAILURES",
@@ -63,6 +64,7 @@ class ApiSettings(Settings):
         "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
         "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
         "cookie_signing_key": "STORESEARCH_SESSION_SECRET", "personas_file": "STORESEARCH_PERSONAS_FILE",
+        "synonyms_file": "STORESEARCH_SYNONYMS", "synonyms_check_seconds": "STORESEARCH_SYNONYMS_CHECK_SECONDS",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -150,12 +152,9 @@ class ApiSettings(Settings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
     max_json_depth: int = Field(32, ge=2, le=512)
-    # --- pages (search_api/http/pages.py)
-    # Signs the dashboard's session cookie. Unset: a random secret per start (a restart signs
-    # everyone out; gunicorn workers share the preloaded master's). Set it to keep sessions across
-    # restarts and hosts.
+    # --- pages (http/pages.py): the dashboard session's signing key (unset: random per start, shared
+    # by gunicorn's forked workers); the sample shoppers (`indexer sample --personas N`) the page offers.
     cookie_signing_key: SecretStr | None = None
-    # Sample shoppers (`indexer sample --personas N`) the search page offers in its persona switcher.
     personas_file: Path | None = None
     # --- metrics (search_api/core/metrics.py)
     # GET /metrics: `on` for anyone who can reach the port, `key` for API-key holders, `off` a 404.
@@ -178,6 +177,9 @@ class ApiSettings(Settings):
     # Without a valid key /events answers 401: this only slows down key guessing.
     rate_events: str = "20/s burst 40"
     rate_events_keyed: str = "200/s burst 400"
+    # /suggest runs on every keystroke (a search box sends ~5 per search): its own, larger buckets.
+    rate_suggest: str = "1000/s burst 2000"
+    rate_suggest_keyed: str = "4000/s burst 8000"
     # --- degraded, not down (search_api/retrieval/schedule.py, es_guard.py)
     # Per-leg time budgets from the start of a hybrid search; a leg over its budget is `failed:
     # timeout` and the answer is the other leg's (`meta.degraded`); a leg that alone can answer
@@ -211,11 +213,26 @@ class ApiSettings(Settings):
     # On TERM (and for the old workers of a HUP reload) in-flight requests get this long to finish.
     graceful_timeout_s: int = Field(30, ge=1, le=3600)
 
+    # --- synonyms (search_api/synonyms/)
+    # A Solr-format file applied to the keyword leg at query time; default: the maintained file
+    # shipped in the package. `off`: none (brand-keyword aliases apply either way). Checked at
+    # start: a bad file stops the server naming file:line.
+    synonyms_file: Path | None = Path(__file__).resolve().parents[1] / "synonyms" / "synonyms.txt"
+    # How often a search stats the file for changes (each process on its own; 0: only
+    # POST /admin/synonyms/reload re-reads it). A stat costs microseconds.
+    synonyms_check_seconds: float = Field(2.0, ge=0.0, le=3600.0)
+
     @field_validator("events_prefix")
     @classmethod
     def _events_prefix(cls, value: str | None) -> str | None:
         """Part of index names, like `prefix`."""
         return None if value is None else name_part(value)
+
+    @field_validator("synonyms_file", mode="before")
+    @classmethod
+    def _synonyms_file(cls, value: Any) -> Any:
+        """`off` turns the file off."""
+        return None if isinstance(value, str) and value.strip().lower() == "off" else value
 
     @field_validator("api_key")
     @classmethod
@@ -225,7 +242,8 @@ class ApiSettings(Settings):
             return None
         return value if HASH.fullmatch(value) else hash_key(value)
 
-    @field_validator("rate_search", "rate_search_keyed", "rate_events", "rate_events_keyed")
+    @field_validator("rate_search", "rate_search_keyed", "rate_events", "rate_events_keyed", "rate_suggest",
+                     "rate_suggest_keyed")
     @classmethod
     def _rate(cls, value: str) -> str:
         """Checked at start; the HTTP layer parses it again into its buckets."""

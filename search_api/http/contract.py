@@ -17,10 +17,11 @@ from pydantic.json_schema import models_json_schema
 
 from search_api.analytics.requests import AnalyticsParams, Click
 from search_api.brands.audit_spec import AuditRequest
-from search_api.core.credentials import ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ
+from search_api.core.credentials import ADMIN, ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ
 from search_api.http import path_ids, schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
+from search_api.suggest.params import SuggestParams
 
 bp = Blueprint("contract", __name__, template_folder="templates", static_folder="static",
                static_url_path="/docs/static")
@@ -58,6 +59,8 @@ ROUTES: tuple[Route, ...] = (
                                                                    429: "error", 503: "error"}, query=SearchParams),
     Route("post", "/search", "Search with a JSON body (may carry an inline `history`)",
           {200: schemas.SearchAnswer, 400: "error", 413: "error", 429: "error", 503: "error"}, body=SearchParams),
+    Route("get", "/suggest", "Search-box suggestions for a prefix (Chinese, pinyin, English with one typo)",
+          {200: schemas.SuggestAnswer, 400: "error", 429: "error", 503: "error"}, query=SuggestParams),
     Route("post", "/events", "Store a batch of viewing events (207 when some were refused)",
           {200: schemas.EventsAnswer, 207: schemas.EventsAnswer, 400: "error", 401: "error", 403: "error",
            413: "error", 429: "error", 503: "error"}, body="events",
@@ -107,6 +110,8 @@ ROUTES: tuple[Route, ...] = (
     Route("post", "/dashboard/login", "Check an API key and keep its hash in a signed session cookie",
           {303: "redirect"}, body="login", tag="pages"),
     Route("post", "/dashboard/logout", "Forget the session's key", {303: "redirect"}, tag="pages"),
+    Route("post", "/admin/synonyms/reload", "Re-read the synonym file and brand-keyword aliases (this process)",
+          {200: schemas.SynonymsReloaded, 401: "error", 403: "error", 422: "error"}, scope=ADMIN, tag="operations"),
     Route("get", "/openapi.json", "This document", {200: "json"}, tag="operations"),
     Route("get", "/docs", "The contract as a readable page", {200: "html"}, tag="operations"),
     Route("get", "/metrics", "Prometheus metrics (STORESEARCH_METRICS: on, key: API key holders, off: 404)",
@@ -129,6 +134,7 @@ def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[di
 
 ERRORS = {401: "No API key, or an unknown one",
           403: "The API key lacks the route's scope (named in `error.scope`)",
+          422: "The synonym file does not parse (`file:line: reason`); the previous synonyms stay in force",
           429: "Rate limited (per API key, or per client address without one); see Retry-After"}
 
 

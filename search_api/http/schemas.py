@@ -62,6 +62,14 @@ class BrandZone(_Open):
     products: list[Product]
 
 
+class SynonymFired(BaseModel):
+    """A synonym rule that fired on the query."""
+
+    matched: str = Field(description="The rule's term the query's words matched (as the rule writes it).")
+    added: list[str] = Field(description="The terms it added to the keyword leg, scored below the typed words.")
+    rule: str = Field(description="Where the rule is: `synonyms.txt:12` (file:line) or `brand-keyword:<id>`.")
+
+
 class SearchMeta(_Open):
     """How the answer was made."""
 
@@ -87,6 +95,8 @@ class SearchMeta(_Open):
                           "keyword leg searched it alongside the query as typed (\"did you mean\").")
     profile: dict[str, Any] | None = Field(
         None, description="The profile used (explain, with a key allowed to read it).")
+    synonyms: list[SynonymFired] | None = Field(
+        None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
 
 
 class SearchAnswer(BaseModel):
@@ -95,6 +105,38 @@ class SearchAnswer(BaseModel):
     results: list[Product]
     brand_zone: BrandZone | None
     meta: SearchMeta
+
+
+class BrandKeywordOwner(_Open):
+    """The brand that owns a suggested brand keyword."""
+
+    id: str = Field(description="The brand keyword's id.")
+    keyword: str
+    brand_id: str
+    brand: str
+
+
+class Suggestion(_Open):
+    """One search-box suggestion."""
+
+    text: str = Field(description="What to show and, when picked, to search for.")
+    kind: Literal["query", "product", "brand", "category"] = Field(
+        description="A popular past query, a product phrase, a brand (or brand keyword) or a category.")
+    brand_keyword: BrandKeywordOwner | None = Field(description="Set when the text is an active brand keyword.")
+
+
+class SuggestMeta(_Open):
+    """How the suggestions were made."""
+
+    took_ms: float
+    personal: bool = Field(description="The shopper's affinity brands and categories were moved up.")
+
+
+class SuggestAnswer(BaseModel):
+    """Suggestions for a prefix, best first, one per normalised text."""
+
+    suggestions: list[Suggestion]
+    meta: SuggestMeta
 
 
 class EventsAnswer(BaseModel):
@@ -165,6 +207,16 @@ class Ready(_Open):
     ready: bool
     index_version: str | None = None
     reason: str | None = None
+
+
+class SynonymsReloaded(_Open):
+    """The synonym set now in force in the process that answered (each server worker keeps its own)."""
+
+    rules: int = Field(description="Rules in force: the file's plus the brand-keyword aliases.")
+    file: str | None = Field(description="The synonym file's name (None: `STORESEARCH_SYNONYMS=off`).")
+    file_rules: int
+    brand_rules: int = Field(description="Equivalences of brand keywords and their aliases (live version).")
+    pid: int = Field(description="The process that reloaded; other workers re-read a changed file on their own.")
 
 
 class AuditStarted(BaseModel):

@@ -110,4 +110,5 @@ def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_
         "degraded": bool(retrieved.failed),
         "relaxed": relaxed(retrieved, page),
         "corrected": keyword.corrected if (keyword := retrieved.results.get("keyword")) is not None else None,
+        **({"synonyms": [f.describe() for f in retrieved.synonyms.fired]} if req.explain else {}),
     }

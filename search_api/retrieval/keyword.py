@@ -14,6 +14,7 @@ little below it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -31,19 +32,28 @@ from search_api.retrieval.spelling import cooccurrence_aggs, corrected, correcti
 TYPO_BOOST = 0.8
 """A corrected query scores below the query as typed: the shopper's own words come first."""
 
+SYNONYM_BOOST = 0.8
+"""A synonym variant ("sofa cover" for "couch cover") scores below the query as typed, like a
+correction: where the words are about as common, the shopper's own wording ranks first (a synonym
+far rarer than the typed word can still outrank it: BM25 weighs each word by its own rarity)."""
+
 
 def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any]] | None = None,
-                 max_boost: float = 1.0, fixed: str | None = None, level: Level = Level.ALL) -> dict[str, Any] | None:
+                 max_boost: float = 1.0, fixed: str | None = None, level: Level = Level.ALL,
+                 synonyms: Sequence[str] = ()) -> dict[str, Any] | None:
     """The search body of the keyword leg, or None when the query has no searchable tokens.
 
     `functions` (personal affinity boosts, see `personalize.boosted`) multiply the score of
     matching documents by at most `max_boost`. `fixed` is the spelling-corrected query, searched
-    alongside the query as typed; `level` how strictly hits must match (`relax.py`).
+    alongside the query as typed; `level` how strictly hits must match (`relax.py`). `synonyms`
+    are the query's synonym variants (`Expansion.variants`), searched alongside it too; none
+    leaves the body exactly as it is without synonyms.
     """
     texts = [req.q] if fixed is None else [req.q, fixed]
     should = text_clauses(req.q) + (text_clauses(fixed, TYPO_BOOST) if fixed is not None else [])
     if not should:
         return None
+    texts, should = texts + list(synonyms), should + [c for v in synonyms for c in text_clauses(v, SYNONYM_BOOST)]
     should += level_markers(texts, level)
     body: dict[str, Any] = {
         "size": size,
@@ -78,8 +88,8 @@ def _hits(response: Any, level: Level = Level.ALL) -> LegResult:
 
 def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
            functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0,
-           relax_below: int = 1, typos: bool = True) -> LegResult:
-    """Run the keyword leg (with personal boosts when `functions` are given).
+           relax_below: int = 1, typos: bool = True, synonyms: Sequence[str] = ()) -> LegResult:
+    """Run the keyword leg (with personal boosts when `functions` are given, and `synonyms` variants).
 
     One request when at least `relax_below` products match all the query's terms (the common
     case: nothing to relax, and a query that matches that well is not misspelled). Otherwise a
@@ -90,28 +100,30 @@ def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
         EngineError: Elasticsearch failed.
 
     """
-    body = keyword_body(req, size=size, functions=functions, max_boost=max_boost)
+    body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, synonyms=synonyms)
     if body is None:
         return LegResult([], [], 0)
     with engine_errors("keyword search"):
         strict = _hits(es.search(index=index, **body))
         if strict.total >= relax_below:
             return strict
-        counts = es.search(index=index, **probe_body(body, [req.q], req.q if typos else None))
+        counts = es.search(index=index, **probe_body(body, [req.q, *synonyms], req.q if typos else None))
         fixed = _respelled(es, index, req.q, counts.get("suggest"))
         if fixed is not None:
-            body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed)
+            body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed,
+                                synonyms=synonyms)
             strict = replace(_hits(es.search(index=index, **body)), corrected=fixed)
             if strict.total >= relax_below:
                 return strict
-            counts = es.search(index=index, **probe_body(body, [req.q, fixed], None))
+            counts = es.search(index=index, **probe_body(body, [req.q, fixed, *synonyms], None))
         aggs = counts["aggregations"]
         level = choose_level((strict.total, aggs["most"]["doc_count"], aggs["any"]["doc_count"]), relax_below)
         if level is Level.ALL:
             return strict
         if level is Level.NONE:
             return LegResult([], [], 0, relaxed=level.value, corrected=fixed)
-        body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed, level=level)
+        body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed, level=level,
+                            synonyms=synonyms)
         return replace(_hits(es.search(index=index, **body), level), corrected=fixed)
 
 

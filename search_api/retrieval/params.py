@@ -117,6 +117,9 @@ _Number = refuse(is_bool, "must be a number")
 Query = Annotated[str, AfterValidator(normalize), StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS),
                   not_blank(), AfterValidator(_searchable)]
 """Length counted after normalising (NFKC, lower case, one space between words)."""
+UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_USER_ID_CHARS),
+                   not_blank()]
+"""A shopper id as sent by search and suggestion requests."""
 FilterValues = Annotated[tuple[NonBlank, ...], Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)]
 _SCALARS = frozenset({"q", "size", "from", "mode", "explain", "price_min", "price_max", "sort", "user_id"})
 
@@ -145,9 +148,7 @@ class SearchParams(BaseModel):
     price_min: Annotated[float | None, _Number] = Field(None, ge=0, description="Lowest price, inclusive.")
     price_max: Annotated[float | None, _Number] = Field(None, ge=0, description="Highest price, inclusive.")
     sort: Sort = Field(Sort.RELEVANCE, description="Result order.")
-    user_id: Annotated[str | None, StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=MAX_USER_ID_CHARS), not_blank()] = Field(
-        None, description="Personalise with this shopper's stored viewing history.")
+    user_id: UserId | None = Field(None, description="Personalise with this shopper's stored viewing history.")
     history: SkipValidation[list[HistoryEvent] | None] = Field(
         None, description="POST only: an inline viewing history used instead of stored events (even when "
                           "empty); not with user_id. Validated by `events.parse_history`.")

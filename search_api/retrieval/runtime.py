@@ -16,6 +16,8 @@ from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.es_guard import search_client
 from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.replica import Loaded, VectorReplica
+from search_api.synonyms.brand_aliases import brand_rules
+from search_api.synonyms.store import SynonymStore
 
 LEG_WORKERS = 4
 """Threads that run Elasticsearch legs while the request thread encodes the query."""
@@ -64,6 +66,18 @@ class Runtime:
     def embedder_loaded(self) -> bool:
         """Whether the model has been loaded (for health output)."""
         return self._embedder is not None
+
+    @cached_property
+    def synonyms(self) -> SynonymStore:
+        """The keyword leg's synonyms: the file (read now) and the live version's brand-keyword aliases.
+
+        Raises:
+            SynonymError: the configured file is missing or does not parse (a `ConfigError`).
+
+        """
+        s = self.settings
+        return SynonymStore(s.synonyms_file, brands=lambda: brand_rules(self.es, s.brand_keywords_alias),
+                            check_every=s.synonyms_check_seconds)
 
     @cached_property
     def replica(self) -> VectorReplica:

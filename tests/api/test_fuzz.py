@@ -56,6 +56,7 @@ SCHEMA_CANNOT_SAY: dict[str, dict[str, str]] = {
     "POST /search": {"from": "from + size ≤ 1000", "price_min": "price_min ≤ price_max",
                      r"history\[\d+\]\.ts": "within retention and at most a little ahead of now"},
     "POST /events": {"ts": "within retention and at most a little ahead of now"},
+    "GET /suggest": {"q": "at most 64 characters once normalised (NFKC may lengthen text)"},
     "POST /audits": {"personas": "labels are unique (defaults included)",
                      r"personas\[\d+\]\.label": "a default label is the user_id, at most 100 characters",
                      r"personas\[\d+\]\.user_id": "a stored shopper with events in the profile window",

@@ -185,9 +185,11 @@ def test_click_judgments_correct_for_position(runtime, es, settings, tmp_path):
     es.indices.refresh(index=f"{settings.queries_alias}-*")
     from datetime import UTC, datetime
 
-    clicks = [Event("", "B", "click", "search", datetime.now(UTC), f"{i:032x}", 2) for i in range(4)]
-    clicks += [Event("", "C", "click", "search", datetime.now(UTC), f"{i + 100:032x}", 1) for i in range(10)]
-    assert store(runtime, clicks, refresh="wait_for")["accepted"] == 14
+    clicks = [Event("", "B", "click", "search", datetime.now(UTC), query_id=f"{i:032x}", position=2) for i in range(4)]
+    clicks += [Event("", "C", "click", "search", datetime.now(UTC), query_id=f"{i + 100:032x}", position=1)
+               for i in range(10)]
+    stored = store(runtime, clicks, refresh="wait_for")
+    assert stored["accepted"] == 14, stored["rejected"][:2]
     rows = {r["query"]: r["ratings"] for r in click_judgments(es, settings, days=1, min_impressions=5)}
     # position 1 gets 10 of 20 impressions clicked (CTR .5), position 2 gets 4 of 20 (.2):
     # B's 4 clicks at position 2 over 10 × .2 expected → COEC 2 → gain 3; A never clicked → 0
