@@ -21,13 +21,12 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 """A page may load its own scripts, styles and data, post its forms to itself, and nothing else."""
 
-
 SAME_SITE_FORMS = frozenset({"same-origin", "none"})
 """`Sec-Fetch-Site` values of a form typed into this page (`none`: no browser context, e.g. curl without it)."""
 
 
-def _page(template: str, status: int = 200, **context: object) -> Response:
-    response = Response(render_template(template, **context), status=status, mimetype="text/html")
+def _page(template: str, **context: object) -> Response:
+    response = Response(render_template(template, **context), mimetype="text/html")
     response.headers["Content-Security-Policy"] = PAGE_CSP
     response.headers["Cache-Control"] = "no-store"
     return response
