@@ -73,7 +73,11 @@ class StoredKey:
 
 def match(presented: str, keys: tuple[StoredKey, ...]) -> Caller | None:
     """The caller whose key was presented, comparing every digest in constant time (no early exit)."""
-    digest = hashlib.sha256(presented.encode()).digest()
+    return match_digest(hashlib.sha256(presented.encode()).digest(), keys)
+
+
+def match_digest(digest: bytes, keys: tuple[StoredKey, ...]) -> Caller | None:
+    """The caller whose key has this SHA-256 digest (a browser session keeps the digest, not the key)."""
     found = None
     for key in keys:
         if hmac.compare_digest(digest, key.digest):

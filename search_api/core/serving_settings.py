@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from indexer.index_format import Settings
 from search_api.core.rates import parse_rate
@@ -38,6 +38,7 @@ class ServingSettings(Settings):
         "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
         "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
         "api_host": "STORESEARCH_HOST", "api_port": "STORESEARCH_PORT",
+        "cookie_signing_key": "STORESEARCH_SESSION_SECRET", "personas_file": "STORESEARCH_PERSONAS_FILE",
     }
 
     api_host: str = "127.0.0.1"
@@ -49,6 +50,10 @@ class ServingSettings(Settings):
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
     # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
     max_json_depth: int = Field(32, ge=2, le=512)
+    # --- pages (http/pages.py): the dashboard session's signing key (unset: random per start, shared
+    # by gunicorn's forked workers); the sample shoppers (`indexer sample --personas N`) the page offers.
+    cookie_signing_key: SecretStr | None = None
+    personas_file: Path | None = None
     # --- metrics (search_api/core/metrics.py)
     # GET /metrics: `on` for anyone who can reach the port, `key` for API-key holders, `off` a 404.
     # On by default: the series are aggregates with bounded labels (no query text, user ids or

@@ -10,13 +10,14 @@ from werkzeug.exceptions import HTTPException
 from indexer.index_format import IndexerError
 from search_api.core.errors import ApiError, Unavailable
 from search_api.core.settings import ApiSettings
-from search_api.http import access, headers
+from search_api.http import access, browser_session, headers
 from search_api.http import metrics as http_metrics
 from search_api.http.admin_routes import bp as admin_bp
 from search_api.http.analytics_routes import bp as analytics_bp
 from search_api.http.audit_routes import bp as audits_bp
 from search_api.http.contract import bp as contract_bp
 from search_api.http.json_body import BoundedRequest, GuardedJSONProvider
+from search_api.http.pages import bp as pages_bp
 from search_api.http.routes import bp
 from search_api.retrieval.runtime import Runtime
 
@@ -52,6 +53,8 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
     app.register_blueprint(admin_bp)
     app.register_blueprint(contract_bp)
     app.register_blueprint(http_metrics.bp)
+    app.register_blueprint(pages_bp)
+    browser_session.install(app, rt.settings)
     headers.install(app, rt.settings.cors_origins)
     access.install(app, rt.settings)
     _error_handlers(app)

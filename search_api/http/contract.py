@@ -101,6 +101,15 @@ ROUTES: tuple[Route, ...] = (
                   _param("base", "query", "An earlier run to compare with.",
                          path_ids.audit_id_schema(query=True, optional=True), required=False)],
           scope=AUDITS, tag="audits"),
+    Route("get", "/", "The search page (scripts call /search, /suggest, /clicks, /personas)", {200: "html"},
+          tag="pages"),
+    Route("get", "/personas", "Sample shoppers for the search page's persona switcher (STORESEARCH_PERSONAS_FILE)",
+          {200: schemas.PersonaList}, tag="pages"),
+    Route("get", "/dashboard", "The dashboard with a signed-in session; the API key form without one",
+          {200: "html"}, tag="pages"),
+    Route("post", "/dashboard/login", "Check an API key and keep its hash in a signed session cookie",
+          {303: "redirect"}, body="login", tag="pages"),
+    Route("post", "/dashboard/logout", "Forget the session's key", {303: "redirect"}, tag="pages"),
     Route("post", "/admin/synonyms/reload", "Re-read the synonym file and brand-keyword aliases (this process)",
           {200: schemas.SynonymsReloaded, 401: "error", 403: "error", 422: "error"}, scope=ADMIN, tag="operations"),
     Route("get", "/openapi.json", "This document", {200: "json"}, tag="operations"),
@@ -135,6 +144,8 @@ KINDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "csv": ("CSV export", "text/csv", {"type": "string"}),
     "json": ("JSON document", "application/json", {"type": "object"}),
     "prometheus": ("Prometheus text exposition format 0.0.4", "text/plain", {"type": "string"}),
+    "redirect": ("See Other: to the dashboard (`Location`), with the session cookie set or cleared", "text/html",
+                 {"type": "string"}),
 }
 """Answers that are no response model: (description, media type, schema)."""
 
@@ -177,6 +188,9 @@ def openapi() -> dict[str, Any]:
             op["parameters"] += _query_parameters(route.query, components[route.query.__name__])
         if route.body == "events":
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": events_schema}}}
+        elif route.body == "login":
+            op["requestBody"] = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "properties": {"key": {"type": "string", "description": "The API key."}}}}}}
         elif isinstance(route.body, type):
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
                 "$ref": REF.format(model=route.body.__name__)}}}}

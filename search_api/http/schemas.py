@@ -269,3 +269,20 @@ class AuditRun(_Open):
 
     id: str
     status: str
+
+
+class Persona(_Open):
+    """A sample shopper: its kind, query, preference and viewing history (timestamped relative to now)."""
+
+    id: str
+    kind: str
+    query: str | None
+    preferred: dict[str, Any] | None
+    history: list[dict[str, Any]] = Field(description="`{product_id, action, ts}`: send it as `POST /search` "
+                                                      "`history`.")
+
+
+class PersonaList(BaseModel):
+    """The sample shoppers the search page offers (empty unless the server was given a personas file)."""
+
+    personas: list[Persona]
