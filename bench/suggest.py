@@ -9,11 +9,14 @@ Prefixes are what shoppers send while typing the sample vocabulary (nouns, categ
 attribute values): Chinese characters (1-3), pinyin (full, spaced, initials), English word
 prefixes, and English prefixes with one transposition after the third letter. Each request goes
 through the Flask app in-process (routing, validation, Elasticsearch, JSON), not over a socket.
+Also printed: this process's CPU per request (what the API itself costs, Elasticsearch aside) and
+the load average, since Elasticsearch shares the machine's cores with everything else running.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -94,13 +97,16 @@ def main() -> int:
             print(f"suggest: {got.status_code} {got.get_json()}", file=sys.stderr)
             return 2
     times: dict[str, list[float]] = {k: [] for k in kinds}
+    cpu: list[float] = []
     rng = random.Random(5)
+    load_before = os.getloadavg()[0]
     for _ in range(args.rounds):
         rng.shuffle(work)
         for kind, q in work:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             body = client.get("/suggest", query_string={"q": q, "size": args.size}).get_json()
             times[kind].append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
             empty += not body["suggestions"]
     every = [t for values in times.values() for t in values]
     count = client.application.extensions["storesearch"].es.count(index=settings.suggestions_alias)["count"]
@@ -110,6 +116,8 @@ def main() -> int:
     for kind, values in (*times.items(), ("all", every)):
         print(f"{kind:<14} {len(values):5d} {pct(values, 50):7.2f} {pct(values, 99):7.2f} "
               f"{statistics.fmean(values):7.2f}")
+    print(f"API process CPU per request p50 {pct(cpu, 50):.2f} ms, mean {statistics.fmean(cpu):.2f} ms; "
+          f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after ({os.cpu_count()} cores)")
     return 0
 
 

@@ -115,6 +115,13 @@ def test_anonymous_search_is_limited_per_address():
     assert client.get("/healthz").status_code == 200  # nor other routes
 
 
+def test_suggestions_have_their_own_buckets():
+    client = offline_app(rate_search="1/m burst 1", rate_suggest="1/m burst 2").test_client()
+    assert client.get("/search").status_code == 400  # no q: answered, and its one token spent
+    assert [client.get("/suggest").status_code for _ in range(3)] == [400, 400, 429]  # typing never eats /search's
+    assert client.get("/search").status_code == 429
+
+
 def test_keyed_callers_are_limited_per_key(keys_file):
     client = offline_app(api_keys_file=keys_file, rate_search="1/m burst 1", rate_search_keyed="1/m burst 1",
                          rate_events_keyed="off").test_client()

@@ -90,3 +90,21 @@ def test_bad_requests_name_the_field(args, field):
 def test_request_is_normalised():
     req = parse_suggest({"q": "  Memory  FOAM ", "size": "3", "user_id": ""})
     assert (req.q, req.size, req.user_id) == ("memory foam", 3, None)
+
+
+def test_suggestion_documents_merge_sources_and_skip_hidden_products():
+    from indexer.catalog.models import BrandKeyword, Product
+    from indexer.format.suggestions import SuggestionSet
+
+    found = SuggestionSet()
+    found.add_product(Product(id="p1", title="U型枕", brand="乐源", category=("旅行用品", "U型枕"), sales=9, rating=5.0))
+    found.add_product(Product(id="p2", title="secret thing", brand="Hidden", category=("Gone",), status="off_shelf"))
+    found.add_brand_keyword(BrandKeyword(keyword="U型枕", brand_id="B1", brand="乐源", aliases=("neck pillow",), id="k1"))
+    docs = {d["norm"]: d for _, d in found.documents()}
+    assert "hidden" not in docs and "gone" not in docs  # an off-shelf product contributes nothing
+    pillow = docs["u型枕"]
+    assert pillow["text"] == "U型枕" and pillow["kind"] == "category" and pillow["popularity"] == 10
+    assert pillow["brand_keyword"]["brand_id"] == "B1" and not pillow["keyword_only"]
+    assert pillow["suggest"]["input"] == ["u型枕", "uxingzhen", "u xing zhen", "uxz"]
+    alias = docs["neck pillow"]
+    assert alias["kind"] == "brand" and alias["keyword_only"] and alias["popularity"] == docs["乐源"]["popularity"]
