@@ -37,8 +37,9 @@ def _owner(sample_index, keyword):
 
 
 @pytest.fixture(scope="module")
-def client(sample_index, model, es):
-    settings = sample_index.settings.with_(api_key=KEY)
+def client(sample_index, isolated_module, model, es):
+    # events (and their index template) under a prefix of the module's own: the sample stays as built
+    settings = sample_index.settings.with_(api_key=KEY, events_prefix=isolated_module.prefix)
     return create_app(runtime=Runtime(settings, embedder=model, es=es)).test_client()
 
 
