@@ -71,7 +71,7 @@ def fresh_settings(es_url: str, root: Path) -> ApiSettings:
 
 
 def drop_prefix(es: Elasticsearch, prefix: str) -> None:
-    """Delete the indices and index templates (the events' daily template) under `prefix`."""
+    """Delete what a test made under its prefix: indices (their aliases with them) and index templates."""
     es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
     es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
 
