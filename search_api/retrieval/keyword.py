@@ -38,19 +38,29 @@ correction: where the words are about as common, the shopper's own wording ranks
 far rarer than the typed word can still outrank it: BM25 weighs each word by its own rarity)."""
 
 
-def _texts(q: str, fixed: str | None) -> tuple[list[str], list[dict[str, Any]]]:
-    """The texts searched (as typed, corrected) and the OR query's clauses for them."""
-    texts = [q] if fixed is None else [q, fixed]
-    return texts, text_clauses(q) + (text_clauses(fixed, TYPO_BOOST) if fixed is not None else [])
+def _texts(q: str, fixed: str | None, synonyms: Sequence[str] = ()) -> tuple[list[str], list[dict[str, Any]]]:
+    """The texts searched (as typed, corrected, synonym variants) and the OR query's clauses for them.
+
+    One text: its clauses as they are. Several: the best-scoring text counts (`dis_max`), so a
+    product matching both "pillow" and its synonym 枕头 is not scored twice for one meaning (which
+    let synonym-rich titles outrank everything, personal boosts included).
+    """
+    texts = [q, *([fixed] if fixed is not None else []), *synonyms]
+    groups = [text_clauses(q)] + ([text_clauses(fixed, TYPO_BOOST)] if fixed is not None else [])
+    groups += [text_clauses(v, SYNONYM_BOOST) for v in synonyms]
+    groups = [g for g in groups if g]
+    if len(groups) <= 1:
+        return texts, groups[0] if groups else []
+    return texts, [{"dis_max": {"queries": [{"bool": {"should": g}} for g in groups]}}]
 
 
-def matching_clause(q: str, fixed: str | None, level: Level) -> dict[str, Any] | None:
+def matching_clause(q: str, fixed: str | None, level: Level, synonyms: Sequence[str] = ()) -> dict[str, Any] | None:
     """The keyword matches of an answer at its level, scored by the OR query (None: no keyword match).
 
     The eligible set's keyword part (`eligible.py`): the same products the keyword leg's hits
     are drawn from, before filters and without personal boosts.
     """
-    texts, should = _texts(q, fixed)
+    texts, should = _texts(q, fixed, synonyms)
     if not should or level is Level.NONE:
         return None
     return {"bool": {"should": should, "minimum_should_match": 1, "filter": [level_filter(texts, level)]}}
@@ -80,11 +90,10 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
     leaves the body exactly as it is without synonyms. The filters and the level are a
     `post_filter`; the all-terms count (`aggs.all`) is taken before the filters.
     """
-    texts, should = _texts(req.q, fixed)
-    if not should:
+    if not text_clauses(req.q):
         return None
-    texts, should = texts + list(synonyms), should + [c for v in synonyms for c in text_clauses(v, SYNONYM_BOOST)]
-    should += level_markers(texts, level)
+    texts, should = _texts(req.q, fixed, synonyms)
+    should = should + level_markers(texts, level)
     body: dict[str, Any] = {
         "size": size,
         # ids from doc values: skips decompressing stored fields, ~3x faster for 100 hits
@@ -124,6 +133,34 @@ def _hits(response: Any, level: Level = Level.ALL) -> LegResult:
 def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
            functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0,
            relax_below: int = 1, typos: bool = True, synonyms: Sequence[str] = ()) -> LegResult:
+    """`hits`, with the query's synonym variants only when the query as typed finds too little.
+
+    Synonyms widen recall where the shopper's words miss the catalog's ("couch" for sofas); a query
+    that already matches `relax_below` products keeps its own ranking, so a synonym far rarer than
+    the typed word (a brand keyword's alias 枕头 for "pillow") cannot take over its top results or
+    outweigh the shopper's personal boosts. The variants searched are noted on the result (the
+    eligible set reuses them).
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    options = {"size": size, "functions": functions, "max_boost": max_boost, "relax_below": relax_below,
+               "typos": typos}
+    if synonyms:  # the query as typed first: a query that matches well enough is not expanded
+        body = keyword_body(req, size=size, functions=functions, max_boost=max_boost)
+        if body is not None:
+            with engine_errors("keyword search"):
+                response = es.search(index=index, **body)
+            if _all_terms(response) >= relax_below:
+                return _hits(response)
+    found = hits(es, index, req, synonyms=synonyms, **options)  # type: ignore[arg-type]
+    return replace(found, variants=tuple(synonyms)) if synonyms else found
+
+
+def hits(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
+         functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0,
+         relax_below: int = 1, typos: bool = True, synonyms: Sequence[str] = ()) -> LegResult:
     """Run the keyword leg (with personal boosts when `functions` are given, and `synonyms` variants).
 
     One request when at least `relax_below` products match all the query's terms (the common

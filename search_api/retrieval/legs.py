@@ -28,6 +28,8 @@ class LegResult:
     """The keyword leg's matching level when it had to relax (`relax.Level`), else None."""
     corrected: str | None = None
     """The spelling-corrected query the keyword leg searched alongside the query as typed."""
+    variants: tuple[str, ...] = ()
+    """The synonym variants the keyword leg searched beside the query."""
     levels: Mapping[str, str] = field(default_factory=dict)
     """For a relaxed keyword leg: each hit's strictest matching level (`relax.Level` values)."""
 

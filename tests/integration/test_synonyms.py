@@ -93,8 +93,8 @@ def test_a_query_without_synonyms_sends_the_same_body_and_gets_the_same_answer(s
         off = hybrid.search(rt_off, req)
         assert answer["results"] == off["results"] and answer["meta"]["total"] == off["meta"]["total"]
     hybrid.search(with_synonyms, parse_search({"q": "couch", "mode": "keyword"}))
-    plain = keyword.keyword_body(parse_search({"q": "couch"}), size=100)
-    assert {"index": live.index, **plain} not in recording.searches  # the test can tell a changed body
+    # "couch" matches too little as typed, so its variants were searched: the test can tell a changed body
+    assert any("dis_max" in str(s.get("query")) for s in recording.searches)
 
 
 def test_explain_names_the_rule_that_fired(sample_index, model, es, rt):
