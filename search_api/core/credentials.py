@@ -17,7 +17,8 @@ import secrets
 from dataclasses import dataclass
 
 EVENTS_WRITE, PROFILES_READ, AUDITS, ADMIN = "events:write", "profiles:read", "audits", "admin"
-SCOPES = (EVENTS_WRITE, PROFILES_READ, AUDITS, ADMIN)
+RULES = "rules"
+SCOPES = (EVENTS_WRITE, PROFILES_READ, AUDITS, RULES, ADMIN)
 """Every scope a key may hold; `admin` implies all the others."""
 
 HASH = re.compile(r"sha256:([0-9a-f]{64})")

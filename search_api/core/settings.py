@@ -60,6 +60,7 @@ class ApiSettings(Settings):
         "es_breaker_reset_s": "STORESEARCH_ES_BREAKER_RESET_S",
         "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
         "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
+        "rules_refresh_s": "STORESEARCH_RULES_REFRESH_S",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -79,6 +80,9 @@ class ApiSettings(Settings):
     # How often the search API asks Elasticsearch for changes after its snapshot (upserts,
     # deletes): a change is in every leg within about this long.
     sync_seconds: float = Field(2.0, ge=0.0, le=3600.0)
+    # How often each API process checks the merchandising rules for changes (one tiny search; the
+    # rules are re-read only when they changed): a rule is live everywhere within about this long.
+    rules_refresh_s: float = Field(2.0, ge=0.0, le=3600.0)
     # --- viewing events and personalisation (search_api/personal/)
     # Legacy single key with every scope (kept for existing deployments; prefer `api_keys_file`).
     # Held only as its hash (`sha256:<hex>`, which may also be given directly): see `_api_key`.

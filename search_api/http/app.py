@@ -16,6 +16,7 @@ from search_api.http.audit_routes import bp as audits_bp
 from search_api.http.contract import bp as contract_bp
 from search_api.http.json_body import GuardedJSONProvider
 from search_api.http.routes import bp
+from search_api.http.rule_routes import bp as rules_bp
 from search_api.retrieval.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
     app.extensions[EXTENSION] = rt
     app.register_blueprint(bp)
     app.register_blueprint(audits_bp)
+    app.register_blueprint(rules_bp)
     app.register_blueprint(contract_bp)
     app.register_blueprint(http_metrics.bp)
     headers.install(app, rt.settings.cors_origins)

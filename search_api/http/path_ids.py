@@ -19,6 +19,10 @@ MAX_USER_ID_CHARS = 128
 AUDIT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """Run ids are `a<yyyymmdd>t<hhmmss><µs>`; anything outside this shape cannot name one."""
 
+RULE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+"""A rule's id, chosen by its author: a slug (`summer-pillow-pin`), safe in a URL and a file name."""
+RULE_ID_SCHEMA = {"type": "string", "pattern": f"^{RULE_ID.pattern}$"}
+
 _PLAIN = r"\u0000-\u001f\u007f-\u009f/"
 USER_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_USER_ID_CHARS,
                   "pattern": f"^[^{_PLAIN}]*[^{_PLAIN}{WHITE_SPACE}][^{_PLAIN}]*$"}
@@ -59,4 +63,16 @@ def audit_id(value: str, field: str = "id") -> str:
     """
     if not AUDIT_ID.fullmatch(value):
         raise InvalidParameter(f"{field} must be an audit id (1-64 letters, digits, _ or -)", field=field)
+    return value
+
+
+def rule_id(value: str) -> str:
+    """A rule id: 1-64 letters, digits, `.`, `_` or `-`.
+
+    Raises:
+        InvalidParameter: field `rule_id`.
+
+    """
+    if not RULE_ID.fullmatch(value):
+        raise InvalidParameter("rule_id must be 1-64 letters, digits, ., _ or -", field="rule_id")
     return value

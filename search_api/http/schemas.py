@@ -84,6 +84,9 @@ class SearchMeta(_Open):
                           "keyword leg searched it alongside the query as typed (\"did you mean\").")
     profile: dict[str, Any] | None = Field(
         None, description="The profile used (explain, with a key allowed to read it).")
+    rules: list[dict[str, str]] = Field(
+        default_factory=list, description="The merchandising rules this search matched, `{id, kind}`, winner "
+                                          "first; `explain.rule` names the one that pinned or moved a result.")
 
 
 class SearchAnswer(BaseModel):
@@ -164,3 +167,34 @@ class AuditRun(_Open):
 
     id: str
     status: str
+
+
+class StoredRule(_Open):
+    """A merchandising rule as stored: the body that was put, its id and when it changed."""
+
+    id: str
+    kind: Literal["pin", "hide", "boost", "bury"]
+    query: str = Field(description="The rule's query, normalised.")
+    match: Literal["exact", "phrase", "contains"]
+    products: list[str]
+    priority: int
+    position: int | None = Field(None, description="Pins: the 1-based place of the first product.")
+    by: int | None = Field(None, description="Boosts and buries: places moved.")
+    active_from: str | None = None
+    active_to: str | None = None
+    note: str | None = None
+    updated: str
+    revision: int
+
+
+class RuleList(BaseModel):
+    """Every rule, by id."""
+
+    rules: list[StoredRule]
+
+
+class RuleDeleted(BaseModel):
+    """A rule deleted."""
+
+    id: str
+    deleted: bool

@@ -1,11 +1,13 @@
 """Hybrid search: a pipeline of named steps from a request to its answer.
 
-    live index → run legs → fuse → personal tie-break → filter, sort, page → describe
+    live index → run legs → fuse → personal tie-break → merchandising rules → filter, sort, page → describe
 
 `schedule` runs the keyword and semantic legs concurrently (and builds the profile beside them);
 `fusion` merges them by RRF; `paging` filters, sorts and hydrates one page; `describe` writes
-the JSON. With a profile (`user_id` or inline `history`), the legs are personalised as
-`personalize` describes; a request without usable history takes exactly the unpersonalised path.
+the JSON; `merchandise` applies the rules the query matches (pin, hide, boost, bury) between
+fusion and paging, and passes the ranking through untouched when none does. With a profile
+(`user_id` or inline `history`), the legs are personalised as `personalize` describes; a request
+without usable history takes exactly the unpersonalised path.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from search_api.core.settings import ApiSettings
 from search_api.retrieval import describe, semantic
 from search_api.retrieval.fusion import Ranked, fuse, tie_break
 from search_api.retrieval.legs import Retrieved
+from search_api.retrieval.merchandise import apply_rules
 from search_api.retrieval.paging import paginate
 from search_api.retrieval.params import SearchRequest
 from search_api.retrieval.replica import Loaded
@@ -102,9 +105,12 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False) -> dict[str, 
     count_legs(retrieved)
     require_some_leg(retrieved)
     ranked, affinity = personal_order(fused_ranking(req, retrieved, settings), retrieved, live, settings)
+    ranked, applied = apply_rules(rt, live.index, req, ranked, zone=zone)
     page = paginate(rt.es, live.index, req, [doc_id for doc_id, _ in ranked])
     results = describe.result_items(req, page, dict(ranked), retrieved, affinity, settings)
+    applied.explain(results)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     if retrieved.failed and not zone:
         metrics.degraded("+".join(retrieved.failed))
-    return {"results": results, "meta": describe.meta(req, live.index, retrieved, page, took_ms)}
+    return {"results": results,
+            "meta": {**describe.meta(req, live.index, retrieved, page, took_ms), "rules": applied.describe()}}

@@ -15,6 +15,7 @@ from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.es_guard import search_client
 from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.replica import Loaded, VectorReplica
+from search_api.rules.book import RuleBook
 
 LEG_WORKERS = 4
 """Threads that run Elasticsearch legs while the request thread encodes the query."""
@@ -90,6 +91,11 @@ class Runtime:
         return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="zone")
 
     @cached_property
+    def rules(self) -> RuleBook:
+        """The merchandising rules as this process has them (refreshed in the background)."""
+        return RuleBook(self.settings, self.es)
+
+    @cached_property
     def profiles(self) -> ProfileService:
         """Shopper profiles (built from events, cached briefly)."""
         return ProfileService(self.settings, self.es, self._live_vectors)
@@ -130,7 +136,7 @@ class Runtime:
         replica keeps its snapshot, reads through the new client and starts its sync thread here.
         """
         self._es = None
-        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles"):
+        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles", "rules"):
             self.__dict__.pop(name, None)
         replica = self.__dict__.get("replica")
         if replica is not None:

@@ -1,0 +1,74 @@
+"""The merchandising step of a search: the rules the query matches, applied to the fused ranking before paging.
+
+Organic relevance is untouched when no rule matches: the ranking passes through as it came (same
+ids, same scores). Hides apply to every search, brand zones included. Pins, boosts and buries
+apply to relevance-ordered organic results only (a price sort is the shopper's order, not ours);
+they count positions in what the shopper sees, so the candidates and the pinned products go
+through the request's filters first, in one doc-values call (`hydrate.eligible`): a product
+that is off-shelf, deleted or filtered out is never pinned into view. That call is the whole
+cost of a positional rule; matching itself is a few dict lookups (`rules.index`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from indexer.index_format import IndexerError
+from search_api.core.errors import SearchUnavailable
+from search_api.retrieval.fusion import Ranked
+from search_api.retrieval.hydrate import eligible
+from search_api.retrieval.params import SearchRequest, Sort
+from search_api.retrieval.runtime import Runtime
+from search_api.rules import actions
+from search_api.rules.index import Rule
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The rules a search matched, and the rule that pinned or moved each product."""
+
+    rules: tuple[Rule, ...] = ()
+    placed: Mapping[str, Rule] = field(default_factory=dict)
+
+    def describe(self) -> list[dict[str, str]]:
+        """`meta.rules`: the rules in effect for this search, winner first."""
+        return [{"id": rule.id, "kind": rule.kind} for rule in self.rules]
+
+    def explain(self, results: list[dict[str, Any]]) -> None:
+        """Add `explain.rule` to each result a rule placed (results carrying `explain` only)."""
+        for item in results:
+            rule = self.placed.get(item["id"])
+            if rule is not None and "explain" in item:
+                item["explain"]["rule"] = {"id": rule.id, "kind": rule.kind}
+
+
+NOTHING = Applied()
+
+
+def apply_rules(rt: Runtime, index: str, req: SearchRequest, ranked: Ranked, *,
+                zone: bool = False) -> tuple[Ranked, Applied]:
+    """The ranking with the matched rules applied (unchanged, the very list, when none matches).
+
+    Raises:
+        SearchUnavailable: the filter check of a positional rule failed.
+
+    """
+    matched = rt.rules.current().matching(req.q, datetime.now(UTC))
+    if not matched:
+        return ranked, NOTHING
+    plan = actions.plan(matched)
+    if zone or req.sort != Sort.RELEVANCE:
+        plan = actions.Plan(plan.rules, plan.hidden)
+    if not plan.positional:
+        out, placed = actions.arrange(ranked, plan)
+        return out, Applied(plan.rules, placed)
+    ids = list(dict.fromkeys([doc_id for doc_id, _ in ranked] + plan.pinned()))
+    try:
+        shown = eligible(rt.es, index, ids, req)
+    except IndexerError as exc:
+        raise SearchUnavailable(f"could not filter candidates for rules: {exc}") from exc
+    out, placed = actions.arrange([item for item in ranked if item[0] in shown], plan, pinnable=shown.keys())
+    return out, Applied(plan.rules, placed)
