@@ -60,7 +60,7 @@ class ApiSettings(Settings):
         "es_breaker_reset_s": "STORESEARCH_ES_BREAKER_RESET_S",
         "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
         "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
-        "rules_refresh_s": "STORESEARCH_RULES_REFRESH_S",
+        "rules_refresh_s": "STORESEARCH_RULES_REFRESH_S", "rules_prefix": "STORESEARCH_RULES_PREFIX",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -83,6 +83,9 @@ class ApiSettings(Settings):
     # How often each API process checks the merchandising rules for changes (one tiny search; the
     # rules are re-read only when they changed): a rule is live everywhere within about this long.
     rules_refresh_s: float = Field(2.0, ge=0.0, le=3600.0)
+    # Rules live in `<rules_prefix>-rules`; default: `prefix`. A separate prefix lets tests and
+    # benchmarks try rules against a shared, read-only product index.
+    rules_prefix: str | None = None
     # --- viewing events and personalisation (search_api/personal/)
     # Legacy single key with every scope (kept for existing deployments; prefer `api_keys_file`).
     # Held only as its hash (`sha256:<hex>`, which may also be given directly): see `_api_key`.
@@ -198,9 +201,9 @@ class ApiSettings(Settings):
     # On TERM (and for the old workers of a HUP reload) in-flight requests get this long to finish.
     graceful_timeout_s: int = Field(30, ge=1, le=3600)
 
-    @field_validator("events_prefix")
+    @field_validator("events_prefix", "rules_prefix")
     @classmethod
-    def _events_prefix(cls, value: str | None) -> str | None:
+    def _index_prefix(cls, value: str | None) -> str | None:
         """Part of index names, like `prefix`."""
         return None if value is None else name_part(value)
 

@@ -1,8 +1,9 @@
 """Each API process's copy of the rule set, refreshed every `rules_refresh_s` without blocking searches.
 
 A search reads `current()`: the loaded `RuleIndex`, never a network call once the first load is
-done. When the copy is older than the refresh interval, the search that notices starts one
-background refresh and goes on with the copy it has. A refresh asks Elasticsearch for the set's
+done (except the next search of the process that just changed a rule: it reads them first). When
+the copy is older than the refresh interval, the search that notices starts one background
+refresh and goes on with the copy it has. A refresh asks Elasticsearch for the set's
 fingerprint (count, highest revision: one tiny search) and reads and analyses every rule only
 when it changed. A failed refresh keeps the copy and is retried after the interval: rules that
 cannot be read never fail a search. Under gunicorn each worker has its own book (a
@@ -39,15 +40,19 @@ class RuleBook:
         self._fingerprint: store.Fingerprint | None = None
         self._checked = float("-inf")
         self._lock = threading.Lock()
+        """Guards the refresh flag (held for an instant)."""
+        self._reading = threading.Lock()
+        """Held for a whole refresh: two refreshes never overlap, so an older read never replaces a newer one."""
         self._refreshing = False
+        self._expired = False
 
     def current(self) -> RuleIndex:
         """The rule set to apply now (empty until one could be read)."""
         index = self._index
-        if index is None:
-            with self._lock:
-                if self._index is None:
-                    self._refresh()
+        if index is None or self._expired:
+            with self._reading:
+                if self._index is None or self._expired:
+                    self._expired = not self._refresh()  # a change made here must not wait for the interval
             return self._index or EMPTY
         if self._clock() - self._checked >= self._settings.rules_refresh_s and not self._refreshing:
             with self._lock:
@@ -58,25 +63,27 @@ class RuleBook:
         return index
 
     def expire(self) -> None:
-        """Refresh at the next search (this process just changed a rule)."""
-        self._checked = float("-inf")
+        """Re-read the rules before the next search (this process just changed one)."""
+        self._expired = True
 
     def _background(self) -> None:
         try:
-            self._refresh()
+            with self._reading:
+                self._refresh()
         finally:
             self._refreshing = False
 
-    def _refresh(self) -> None:
-        """Reload the rules when their fingerprint changed; keep the copy when Elasticsearch fails."""
+    def _refresh(self) -> bool:
+        """Reload the rules when their fingerprint changed; keep the copy when Elasticsearch fails (False)."""
         self._checked = self._clock()
         try:
             fingerprint = store.fingerprint(self._es, self._settings)
             if fingerprint == self._fingerprint and self._index is not None:
-                return
+                return True
             index = RuleIndex(Rule.from_source(src) for src in store.listing(self._es, self._settings))
         except IndexerError as exc:
             log.warning("rules not refreshed (keeping %d): %s", len(self._index or EMPTY), exc)
             self._index = self._index or EMPTY
-            return
+            return False
         self._index, self._fingerprint = index, fingerprint
+        return True

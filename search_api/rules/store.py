@@ -29,8 +29,8 @@ Fingerprint = tuple[int, int]
 
 
 def rules_index(settings: ApiSettings) -> str:
-    """Where this prefix keeps its rules."""
-    return f"{settings.prefix}-rules"
+    """Where the rules are kept (`<rules_prefix>-rules`, by default under the product prefix)."""
+    return f"{settings.rules_prefix or settings.prefix}-rules"
 
 
 def _ensure(es: Elasticsearch, settings: ApiSettings) -> str:
