@@ -1,7 +1,8 @@
-"""`search-api serve|events-retention|audit|keys`: the service, event retention, batch audits, API keys.
+"""`search-api serve|events-retention|audit|keys|rules`: the service, event retention, batch audits, API keys, rules.
 
 `serve` runs the HTTP service; `events-retention` drops old event days; `audit` runs batch
-audits; `keys` adds, rotates, revokes and lists API keys.
+audits; `keys` adds, rotates, revokes and lists API keys; `rules` lists, puts and deletes
+merchandising rules.
 
 Exit codes: 0 success or normal stop, 1 the job failed, 2 bad arguments or configuration.
 """
@@ -43,6 +44,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from search_api.http import keys_cli
 
     keys_cli.add_parser(sub)
+    from search_api.rules import rules_cli
+
+    rules_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "events-retention":
         return _retention(args)
@@ -50,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args)
     if args.command == "keys":
         return run_command("search-api", lambda: keys_cli.run(args, ApiSettings.from_env()))
+    if args.command == "rules":
+        quiet_logging()
+        return run_command("search-api", lambda: rules_cli.run(args, ApiSettings.from_env()))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("elastic_transport", "faiss.loader", "sentence_transformers"):  # a line per request
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -12,6 +12,7 @@ import unicodedata
 
 from search_api.core.errors import InvalidParameter
 from search_api.core.validation import WHITE_SPACE
+from search_api.rules.model import RULE_ID
 
 MAX_USER_ID_CHARS = 128
 """The longest user id `POST /events` accepts (`personal.events.MAX_ID_CHARS`)."""
@@ -19,8 +20,6 @@ MAX_USER_ID_CHARS = 128
 AUDIT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """Run ids are `a<yyyymmdd>t<hhmmss><µs>`; anything outside this shape cannot name one."""
 
-RULE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-"""A rule's id, chosen by its author: a slug (`summer-pillow-pin`), safe in a URL and a file name."""
 RULE_ID_SCHEMA = {"type": "string", "pattern": f"^{RULE_ID.pattern}$"}
 
 _PLAIN = r"\u0000-\u001f\u007f-\u009f/"

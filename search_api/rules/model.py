@@ -9,6 +9,7 @@ pins) are `store.check`'s.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -28,6 +29,8 @@ from indexer.index_format import normalize, tokens
 from search_api.core.errors import InvalidParameter
 from search_api.core.validation import invalid_parameter, not_blank, problem
 
+RULE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+"""A rule's id, chosen by its author: a slug (`summer-pillow-pin`), safe in a URL and a file name."""
 Match = Literal["exact", "phrase", "contains"]
 Kind = Literal["pin", "hide", "boost", "bury"]
 KINDS: tuple[str, ...] = ("pin", "hide", "boost", "bury")

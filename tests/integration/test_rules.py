@@ -3,6 +3,9 @@ explain, audits, bad rules over HTTP, and organic results untouched when no rule
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +15,7 @@ from search_api.brands import audit_runs, audits
 from search_api.http.app import create_app
 from search_api.retrieval.runtime import Runtime
 from search_api.rules import store
+from tests.serving import server_env
 
 pytestmark = pytest.mark.integration
 KEY = "rules-key"
@@ -210,3 +214,31 @@ def test_rule_endpoints_need_the_rules_scope(client):
     assert [r["id"] for r in listed] == ["listed"] and listed[0]["query"] == "pillow"
     assert client.get("/rules/listed", headers=AUTH).get_json()["kind"] == "hide"
     assert client.delete("/rules/listed", headers=AUTH).get_json() == {"id": "listed", "deleted": True}
+
+
+def cli(settings, *args: str) -> subprocess.CompletedProcess:
+    env = server_env(settings, STORESEARCH_RULES_PREFIX=settings.rules_prefix)
+    return subprocess.run([sys.executable, "-m", "search_api.cli", "rules", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_the_cli_puts_lists_and_deletes_rules_and_refuses_bad_ones_in_one_line(client, settings, tmp_path):
+    product = ids(search(client, "pillow"))[0]
+    good = tmp_path / "rules.json"
+    good.write_text(json.dumps([{"id": "cli-hide", "kind": "hide", "query": "pillow", "products": [product]},
+                                {"id": "cli-pin", "kind": "pin", "query": "枕头", "position": 1, "products": [product]}]))
+    done = cli(settings, "put", str(good))
+    assert done.returncode == 0 and done.stdout.splitlines() == ["created rule cli-hide", "created rule cli-pin"]
+    listed = cli(settings, "list").stdout.splitlines()
+    assert [line.split("\t")[:2] for line in listed] == [["cli-hide", "hide"], ["cli-pin", "pin"]]
+    app_rules = client.application.extensions["storesearch"].rules
+    app_rules.expire()
+    assert product not in ids(search(client, "pillow"))
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"id": "cli-bad", "kind": "boost", "query": "pillow", "products": ["nope"]}))
+    for args in (("put", str(bad)), ("put", str(tmp_path / "missing.json")), ("delete", "no-such-rule")):
+        refused = cli(settings, *args)
+        assert refused.returncode != 0 and refused.stdout == "" and len(refused.stderr.splitlines()) == 1, refused
+    assert "rule cli-bad: products[0]" in cli(settings, "put", str(bad)).stderr
+    assert cli(settings, "delete", "cli-hide").returncode == 0
+    assert [line.split("\t")[0] for line in cli(settings, "list").stdout.splitlines()] == ["cli-pin"]
