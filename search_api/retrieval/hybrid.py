@@ -87,11 +87,12 @@ def personal_order(ranked: Ranked, retrieved: Retrieved, live: Loaded,
     return ranked, affinity
 
 
-def search(rt: Runtime, req: SearchRequest, *, zone: bool = False) -> dict[str, Any]:
+def search(rt: Runtime, req: SearchRequest, *, zone: bool = False, landing: tuple[str, ...] = ()) -> dict[str, Any]:
     """Answer one search request with results and meta (see API.md).
 
     `zone`: this search fills the brand zone beside an organic search; its steps and legs are
-    counted like any other, but it is not an answer of its own (degraded answers count answers).
+    counted like any other, but it is not an answer of its own (degraded answers count answers);
+    `landing`: the zone keyword's landing products, shown first (see `merchandise`).
 
     Raises:
         Unavailable: no live index yet.
@@ -105,7 +106,7 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False) -> dict[str, 
     count_legs(retrieved)
     require_some_leg(retrieved)
     ranked, affinity = personal_order(fused_ranking(req, retrieved, settings), retrieved, live, settings)
-    ranked, applied = apply_rules(rt, live.index, req, ranked, zone=zone)
+    ranked, applied = apply_rules(rt, live.index, req, ranked, zone=zone, landing=landing)
     page = paginate(rt.es, live.index, req, [doc_id for doc_id, _ in ranked])
     results = describe.result_items(req, page, dict(ranked), retrieved, affinity, settings)
     applied.explain(results)

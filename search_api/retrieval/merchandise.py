@@ -1,7 +1,8 @@
 """The merchandising step of a search: the rules the query matches, applied to the fused ranking before paging.
 
 Organic relevance is untouched when no rule matches: the ranking passes through as it came (same
-ids, same scores). Hides apply to every search, brand zones included. Pins, boosts and buries
+ids, same scores). Hides apply to every search, brand zones included; a brand zone's own search
+puts its keyword's landing products first, as a pin would. Pins, boosts and buries
 apply to relevance-ordered organic results only (a price sort is the shopper's order, not ours);
 they count positions in what the shopper sees, so the candidates and the pinned products go
 through the request's filters first, in one doc-values call (`hydrate.eligible`): a product
@@ -24,6 +25,7 @@ from search_api.retrieval.params import SearchRequest, Sort
 from search_api.retrieval.runtime import Runtime
 from search_api.rules import actions
 from search_api.rules.index import Rule
+from search_api.rules.model import MAX_POSITION
 
 
 @dataclass(frozen=True)
@@ -48,20 +50,29 @@ class Applied:
 NOTHING = Applied()
 
 
+def landing_rule(q: str, products: tuple[str, ...]) -> Rule:
+    """A brand keyword's landing products as a pin at the top of its zone (they come first, filters allowing)."""
+    return Rule(id="brand-zone-landing", kind="pin", text=q, words=(), match="exact", products=products,
+                priority=2**31, position=1)
+
+
 def apply_rules(rt: Runtime, index: str, req: SearchRequest, ranked: Ranked, *,
-                zone: bool = False) -> tuple[Ranked, Applied]:
+                zone: bool = False, landing: tuple[str, ...] = ()) -> tuple[Ranked, Applied]:
     """The ranking with the matched rules applied (unchanged, the very list, when none matches).
+
+    `zone`: a brand zone's search, where only hides apply, and its keyword's `landing` products
+    come first.
 
     Raises:
         SearchUnavailable: the filter check of a positional rule failed.
 
     """
     matched = rt.rules.current().matching(req.q, datetime.now(UTC))
-    if not matched:
-        return ranked, NOTHING
-    plan = actions.plan(matched)
     if zone or req.sort != Sort.RELEVANCE:
-        plan = actions.Plan(plan.rules, plan.hidden)
+        matched = [rule for rule in matched if rule.kind == "hide"]
+    if not matched and not landing:
+        return ranked, NOTHING
+    plan = _plan(req, matched, landing)
     if not plan.positional:
         out, placed = actions.arrange(ranked, plan)
         return out, Applied(plan.rules, placed)
@@ -70,5 +81,11 @@ def apply_rules(rt: Runtime, index: str, req: SearchRequest, ranked: Ranked, *,
         shown = eligible(rt.es, index, ids, req)
     except IndexerError as exc:
         raise SearchUnavailable(f"could not filter candidates for rules: {exc}") from exc
+    if landing:  # the landing products that can be shown, one after the other from the top
+        plan = _plan(req, matched, tuple(p for p in landing if p in shown))
     out, placed = actions.arrange([item for item in ranked if item[0] in shown], plan, pinnable=shown.keys())
     return out, Applied(plan.rules, placed)
+
+
+def _plan(req: SearchRequest, matched: list[Rule], landing: tuple[str, ...]) -> actions.Plan:
+    return actions.plan([landing_rule(req.q, landing[:MAX_POSITION])] + matched if landing else matched)
