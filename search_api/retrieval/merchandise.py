@@ -4,10 +4,11 @@ Organic relevance is untouched when no rule matches: the ranking passes through 
 ids, same scores). Hides apply to every search, brand zones included; a brand zone's own search
 puts its keyword's landing products first, as a pin would. Pins, boosts and buries
 apply to relevance-ordered organic results only (a price sort is the shopper's order, not ours);
-they count positions in what the shopper sees, so the candidates and the pinned products go
-through the request's filters first, in one doc-values call (`hydrate.eligible`): a product
-that is off-shelf, deleted or filtered out is never pinned into view. That call is the whole
-cost of a positional rule; matching itself is a few dict lookups (`rules.index`).
+they count positions in what the shopper sees, so the pinned products and the head of the
+candidates the plan can touch (its deepest place, plus slack) go through the request's filters
+first, in one doc-values call (`hydrate.eligible`): a product that is off-shelf, deleted or
+filtered out is never pinned into view. That call is the whole cost of a positional rule;
+matching itself is a few dict lookups (`rules.index`).
 """
 
 from __future__ import annotations
@@ -76,15 +77,40 @@ def apply_rules(rt: Runtime, index: str, req: SearchRequest, ranked: Ranked, *,
     if not plan.positional:
         out, placed = actions.arrange(ranked, plan)
         return out, Applied(plan.rules, placed)
-    ids = list(dict.fromkeys([doc_id for doc_id, _ in ranked] + plan.pinned()))
-    try:
-        shown = eligible(rt.es, index, ids, req)
-    except IndexerError as exc:
-        raise SearchUnavailable(f"could not filter candidates for rules: {exc}") from exc
+    shown, head = _shown(rt, index, req, ranked, plan)
     if landing:  # the landing products that can be shown, one after the other from the top
         plan = _plan(req, matched, tuple(p for p in landing if p in shown))
-    out, placed = actions.arrange([item for item in ranked if item[0] in shown], plan, pinnable=shown.keys())
+    out, placed = actions.arrange([item for item in ranked[:head] if item[0] in shown], plan, pinnable=shown)
+    pinned = set(plan.pinned())
+    out += [item for item in ranked[head:] if item[0] not in plan.hidden and item[0] not in pinned]
     return out, Applied(plan.rules, placed)
+
+
+HEAD_SLACK = 20
+"""Candidates checked beyond the places a plan touches, for those the filters drop (the usual case: none)."""
+
+
+def _shown(rt: Runtime, index: str, req: SearchRequest, ranked: Ranked, plan: actions.Plan) -> tuple[set[str], int]:
+    """The pinned products and leading candidates that pass the filters, and how many candidates were checked.
+
+    Only the head the plan can touch is checked (paging filters the rest, whose order the plan
+    keeps); when the filters leave fewer than it needs, everything is.
+
+    Raises:
+        SearchUnavailable: Elasticsearch failed.
+
+    """
+    ids = [doc_id for doc_id, _ in ranked]
+    need = plan.depth(ids)
+    head = min(len(ids), need + need // 2 + HEAD_SLACK)
+    try:
+        shown = set(eligible(rt.es, index, list(dict.fromkeys(ids[:head] + plan.pinned())), req))
+        if head < len(ids) and sum(1 for doc_id in ids[:head] if doc_id in shown) < need:
+            head = len(ids)
+            shown = set(eligible(rt.es, index, list(dict.fromkeys(ids + plan.pinned())), req))
+    except IndexerError as exc:
+        raise SearchUnavailable(f"could not filter candidates for rules: {exc}") from exc
+    return shown, head
 
 
 def _plan(req: SearchRequest, matched: list[Rule], landing: tuple[str, ...]) -> actions.Plan:

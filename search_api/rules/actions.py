@@ -41,6 +41,15 @@ class Plan:
         """Whether the plan places products (pins, moves), which needs the filtered candidate list."""
         return bool(self.pins or self.moves)
 
+    def depth(self, ranked_ids: Sequence[str]) -> int:
+        """How many shown places the plan can touch: its deepest pin, or a moved product's place plus a bury."""
+        need = max(self.pins, default=0)
+        if self.moves:
+            for i, doc_id in enumerate(ranked_ids):
+                if doc_id in self.moves:
+                    need = max(need, i + 1 + max(self.moves[doc_id][0], 0))
+        return need
+
     def pinned(self) -> list[str]:
         """The pinned products, in position order."""
         return [product for _, (product, _) in sorted(self.pins.items())]

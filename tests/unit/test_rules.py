@@ -158,3 +158,11 @@ def test_no_rule_leaves_the_ranking_untouched():
     before = ranked("a", "b", "c")
     out, placed = arrange(before, plan([]))
     assert out == before and placed == {}
+
+
+def test_a_plan_touches_places_down_to_its_deepest_pin_or_bury():
+    ids = [f"p{i}" for i in range(1, 101)]
+    assert plan([rule("a", "q", kind="pin", products=("x", "y"), position=7)]).depth(ids) == 8
+    assert plan([rule("b", "q", kind="boost", products=("p30",), by=5)]).depth(ids) == 30
+    assert plan([rule("c", "q", kind="bury", products=("p30",), by=5)]).depth(ids) == 35
+    assert plan([rule("d", "q", kind="bury", products=("absent",), by=5)]).depth(ids) == 0
