@@ -109,6 +109,9 @@ def _build(args: argparse.Namespace, settings: Settings) -> int:
     print(f"version        {report.products_index}{' (resumed)' if report.resumed else ''}")
     if report.brand_keywords_index:
         print(f"brand keywords {report.brand_keywords_index} ({report.brand_keywords} keywords)")
+    if report.suggestions_index:
+        print(f"suggestions    {report.suggestions_index} ({report.suggestions} texts, "
+              f"{report.phases.get('suggestions', 0.0):.1f} s)")
     print(f"products       {report.accepted} indexed of {report.rows} rows, {len(report.rejects)} rejected")
     print(f"vectors        {report.vectors} in {report.snapshot}")
     if report.base:

@@ -1,7 +1,7 @@
 """Shared fixtures: a real Elasticsearch node, the real model, and one sample build per session.
 
-In CI (CI=true) a missing Elasticsearch fails the run; elsewhere tests that need it are skipped
-with the reason.
+A test that cannot run without a service or a data set says so through `need`: in CI (CI=true)
+the missing dependency fails the run; elsewhere the test is skipped with the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +26,15 @@ SAMPLE_SIZE = 2000
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def need(condition: object, reason: str) -> None:
+    """Go on only if `condition` holds: else fail in CI (a missing dependency is a defect there), skip elsewhere."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"missing in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def es_url() -> str:
     return os.environ.get("ES_URL", "http://127.0.0.1:9200")
@@ -36,11 +45,10 @@ def es(es_url: str) -> Iterator[Elasticsearch]:
     client = make_client(ApiSettings(es_url=es_url))
     try:
         ping(client)
+        failure = ""
     except EngineError as exc:
-        message = f"Elasticsearch not reachable at {es_url} (start it with scripts/es-local start): {exc}"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        failure = str(exc)
+    need(not failure, f"Elasticsearch not reachable at {es_url} (start it with scripts/es-local start): {failure}")
     yield client
     client.close()
 
@@ -59,11 +67,13 @@ def fresh_settings(es_url: str, root: Path) -> ApiSettings:
     """ApiSettings with a unique index prefix and vector directory, for one test's isolation."""
     return ApiSettings(es_url=es_url, prefix=f"test-{uuid.uuid4().hex[:10]}", vectors_dir=root / "vectors",
                     cache_dir=root / "cache", alias_check_seconds=0.0, sync_seconds=0.0,
-                    lock_stale_seconds=5.0)
+                    lock_stale_seconds=5.0, query_log=False)  # tests of the log turn it on
 
 
 def drop_prefix(es: Elasticsearch, prefix: str) -> None:
+    """Delete what a test made under its prefix: indices (their aliases with them) and index templates."""
     es.indices.delete(index=f"{prefix}-*", ignore_unavailable=True, allow_no_indices=True)
+    es.options(ignore_status=404).indices.delete_index_template(name=f"{prefix}-*")
 
 
 @pytest.fixture

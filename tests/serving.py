@@ -75,10 +75,20 @@ class Served:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
     def get(self, route: str, **params: Any) -> tuple[int, Any]:
-        """One request on a new connection, closed after the answer."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        """One GET on a new connection, closed after the answer."""
+        return self.request("GET", path_of(route, **params))
+
+    def post(self, route: str, body: Any, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """One POST of `body` as JSON on a new connection, closed after the answer."""
+        return self.request("POST", route, json.dumps(body).encode(),
+                            {"Content-Type": "application/json", **(headers or {})})
+
+    def request(self, method: str, path: str, body: bytes | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        """(status, JSON body) of one request on a new connection, closed after the answer."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            conn.request("GET", path_of(route, **params), headers={"Connection": "close"})
+            conn.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
             answer = conn.getresponse()
             return answer.status, json.loads(answer.read() or b"null")
         finally:
@@ -144,10 +154,18 @@ def children(pid: int) -> set[int]:
 
 
 def read_response(sock: socket.socket) -> tuple[str, dict[str, str], bytes]:
-    """Everything the peer writes until it closes, as (status line, lower-cased headers, body)."""
+    """Everything the peer writes until it closes, as (status line, lower-cased headers, body).
+
+    A reset after the answer also ends it: a server that refused a body without reading it all
+    closes with unread bytes, which the kernel turns into a reset.
+    """
     data = b""
-    while chunk := sock.recv(65536):
-        data += chunk
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except ConnectionResetError:
+        if not data:
+            raise
     head, _, body = data.partition(b"\r\n\r\n")
     status, *lines = head.decode("latin-1").split("\r\n")
     return status, {k.lower(): v.strip() for k, _, v in (line.partition(":") for line in lines)}, body
@@ -159,3 +177,45 @@ def raw(port: int, request: bytes) -> tuple[str, dict[str, str], bytes]:
         sock.sendall(request)
         sock.shutdown(socket.SHUT_WR)
         return read_response(sock)
+
+
+def tcp_sockets(port: int) -> list[tuple[int, int, int, int]]:
+    """(remote port, state, receive queue bytes, inode) of every IPv4 socket on local `port` (/proc/net/tcp).
+
+    An inode of 0 is a connection still in the listen backlog, accepted by no process yet.
+    """
+    out = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state, queues, inode = fields[1], fields[2], fields[3], fields[4], fields[9]
+        if int(local.rsplit(":", 1)[1], 16) == port:
+            out.append((int(remote.rsplit(":", 1)[1], 16), int(state, 16), int(queues.split(":")[1], 16), int(inode)))
+    return out
+
+
+LISTEN = 0x0A
+"""The state /proc/net/tcp gives a listening socket."""
+
+
+def taken_up(port: int, clients: list[socket.socket]) -> bool:
+    """Whether a server process has accepted each client connection and read everything sent on it so far."""
+    mine = {sock.getsockname()[1] for sock in clients}
+    served = {remote: (queued, inode) for remote, _, queued, inode in tcp_sockets(port) if remote in mine}
+    return set(served) == mine and all(inode and not queued for queued, inode in served.values())
+
+
+def accepting(pid: int, port: int) -> bool:
+    """Whether process `pid` still polls its listening socket on `port` for new connections.
+
+    A stopping gthread worker takes the listener out of its epoll set at once but closes it only
+    after its last connection, so the epoll's registered descriptors (`tfd:` lines of
+    /proc/PID/fdinfo) tell "stopping" apart from "running". A process that is gone accepts nothing.
+    """
+    listeners = {f"socket:[{inode}]" for _, state, _, inode in tcp_sockets(port) if state == LISTEN}
+    try:
+        fds = {fd for fd in os.listdir(f"/proc/{pid}/fd") if os.readlink(f"/proc/{pid}/fd/{fd}") in listeners}
+        polled = {line.split()[1] for fd in os.listdir(f"/proc/{pid}/fdinfo")
+                  for line in Path(f"/proc/{pid}/fdinfo/{fd}").read_text().splitlines() if line.startswith("tfd:")}
+    except FileNotFoundError:
+        return False
+    return bool(fds & polled)

@@ -70,6 +70,7 @@ class ProductDocuments:
         self.template = template
         self.embeddings = embeddings
         self.analysis = analysis
+        self._encoded_uncached = 0
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embedder, *, embeddings: bool,
@@ -94,6 +95,8 @@ class ProductDocuments:
         """Vectors of the products' document texts; `before_encoding` runs only if the model must."""
         texts = [self.embedder.readable(document_text(p, self.template)) for p in products]
         readable = [i for i, text in enumerate(texts) if text]
+        if self.embeddings is None:  # every readable text goes through the model
+            self._encoded_uncached += len(readable)
         vectors = embed_cached(self.embedder, self.embeddings, [texts[i] for i in readable],
                                before_encoding=before_encoding)
         return Embedded(products, readable, vectors)
@@ -116,8 +119,8 @@ class ProductDocuments:
 
     @property
     def cache_misses(self) -> int:
-        """Texts the model encoded so far, when there is an embedding cache (else 0)."""
-        return self.embeddings.misses if self.embeddings else 0
+        """Texts the model encoded so far (without a cache, every readable one: `build --no-cache`)."""
+        return self.embeddings.misses if self.embeddings else self._encoded_uncached
 
     def close(self) -> None:
         """Close the cache files."""

@@ -35,6 +35,7 @@ from indexer.build.product_load import Contents, Loaded, load_products
 from indexer.build.report import BuildReport
 from indexer.build.reuse import Base
 from indexer.build.start import resumable, start
+from indexer.build.suggestions import load_suggestions, verify_suggestions
 from indexer.build.verify import verify_products
 from indexer.core.config import Settings
 from indexer.core.errors import BuildError, IndexerError
@@ -54,7 +55,7 @@ log = logging.getLogger(__name__)
 
 def build(settings: Settings, es: Elasticsearch, embedder: Embedder, options: BuildOptions, *,
           resume: str | None = None) -> BuildReport:
-    """Build (or resume), verify and publish a new version of the product and brand-keyword indices.
+    """Build (or resume), verify and publish a new version of the product, brand-keyword and suggestion indices.
 
     Args:
         settings: cluster, prefix, directories.
@@ -120,6 +121,11 @@ def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bui
         report.rejects.extend(keywords.rejects)
         report.brand_keywords_index, report.brand_keywords = keywords.index, keywords.written
         aliases[settings.brand_keywords_alias] = record.brand_keywords_index
+    if record.suggestions_index:
+        with report.phase("suggestions"):
+            report.suggestions_index, report.suggestions = load_suggestions(
+                es, settings, options, record.suggestions_index)
+        aliases[settings.suggestions_alias] = record.suggestions_index
     with report.phase("refresh"):
         for name in aliases.values():
             finish_index(es, name)
@@ -184,6 +190,8 @@ def _publish(settings: Settings, es: Elasticsearch, embedder: Embedder, record: 
         report.vectors = vectors.count
         with report.phase("verify"):
             verify_products(es, record.products_index, vectors, expected=len(contents.ids))
+            if report.suggestions_index:
+                verify_suggestions(es, report.suggestions_index, expected=report.suggestions)
         previous = swap_aliases(es, aliases)
     report.previous = previous[settings.products_alias]
     return contents

@@ -35,6 +35,8 @@ class BuildReport:
     rejects: list[Reject] = field(default_factory=list)
     reject_report: Path | None = None
     brand_keywords: int = 0
+    suggestions_index: str | None = None
+    suggestions: int = 0
     failures: list[BulkFailure] = field(default_factory=list)
     vectors: int = 0
     previous: str | None = None

@@ -50,7 +50,8 @@ def start(es: Elasticsearch, settings: Settings, embedder: Embedder,
         brand_keywords=[Source.of(Path(p)) for p in options.brand_keywords],
         model=embedder.fingerprint, batch_size=options.batch_size, seq=next_seq(es, settings),
         live_before=alias_target(es, settings.products_alias),
-        fingerprint=build_fingerprint(settings, embedder))
+        fingerprint=build_fingerprint(settings, embedder),
+        suggestions_index=index_name(settings.suggestions_alias, stamp))
     base = reusable_base(es, settings, embedder, record.fingerprint or "", record.live_before) \
         if options.reuse and options.cache else None
     record.base = base.index if base else None

@@ -105,6 +105,11 @@ class Settings(BaseModel):
         return f"{self.prefix}-brand-keywords"
 
     @property
+    def suggestions_alias(self) -> str:
+        """Alias of the live suggestion index (`GET /suggest`)."""
+        return f"{self.prefix}-suggestions"
+
+    @property
     def embedding_cache_path(self) -> Path:
         """The SQLite file of cached document embeddings (shared by all models; keys include the model)."""
         return self.cache_dir / "embeddings.sqlite"

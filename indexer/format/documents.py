@@ -18,6 +18,12 @@ from indexer.catalog.models import BrandKeyword, Product
 from indexer.text.analysis import analyzed, analyzed_cached, analyzed_cjk, normalize
 from indexer.text.variants import pinyin_text, spelling_text
 
+COLOR_ATTRIBUTES = ("颜色", "color", "colour")
+"""Attribute names a catalog states a colour under when it has no `color` field (the sample does)."""
+
+CATEGORY_PATH_SEPARATOR = " > "
+"""Joins a category path's levels in `category_path`: the catalog's own `a > b > c` spelling."""
+
 SUGGEST_WEIGHT_MAX = 1_000_000
 """Completion weights are ints; sales beyond this add nothing to the suggestion order."""
 
@@ -27,7 +33,7 @@ TOKENS_MAX_CHARS = 4000
 VECTOR_DECIMALS = 6
 """float32 holds ~7 significant digits; 6 decimals keep cosines exact to 1e-6 at half the JSON."""
 
-DOCUMENT_FORMAT = 2
+DOCUMENT_FORMAT = 3
 """Bump whenever `product_doc` writes a product differently: a rebuild then rewrites every
 document instead of reusing the live version's (see `indexer.reuse`)."""
 
@@ -86,8 +92,9 @@ def product_doc(product: Product, vector: list[float] | np.ndarray | None, index
         "brand_tokens": analyzed_cached(product.brand or ""),
         "category": list(product.category),
         "category_leaf": product.category[-1] if product.category else None,
+        "category_path": category_paths(product.category),
         "category_tokens": analyzed_cached(" ".join(product.category)),
-        "color": product.color,
+        "color": facet_color(product),
         "color_tokens": analyzed_cached(product.color or ""),
         "attributes": dict(product.attributes),
         "attribute_tokens": analyzed_cached(" ".join(f"{k} {v}" for k, v in product.attributes.items())),
@@ -120,6 +127,24 @@ def product_doc(product: Product, vector: list[float] | np.ndarray | None, index
     elif vector is not None:
         doc["embedding"] = vector
     return doc
+
+
+def facet_color(product: Product) -> str | None:
+    """The colour shoppers filter and facet by: the `color` field, else a colour attribute.
+
+    Only the keyword field reads the attribute; `color_tokens` and the embedded text keep the
+    `color` field alone, so scoring and vectors do not change with it.
+    """
+    if product.color:
+        return product.color
+    attributes = {str(k).lower(): v for k, v in product.attributes.items()}
+    found = next((attributes[name] for name in COLOR_ATTRIBUTES if attributes.get(name)), None)
+    return str(found) if found is not None else None
+
+
+def category_paths(category: tuple[str, ...] | list[str]) -> list[str]:
+    """Every prefix of a category path (`a`, `a > b`, `a > b > c`): one facet bucket per tree node."""
+    return [CATEGORY_PATH_SEPARATOR.join(category[:i]) for i in range(1, len(category) + 1)]
 
 
 def _labels(product: Product) -> str:

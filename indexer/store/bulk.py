@@ -84,8 +84,8 @@ def bulk_delete(es: Elasticsearch, index: str, ids: Iterable[str], *, chunk_size
 
 def bulk_append(es: Elasticsearch, docs: Sequence[tuple[str, dict[str, Any]]], *, what: str,
                 refresh: bool | str = False, retries: int = BULK_RETRIES,
-                backoff_s: float = BULK_BACKOFF_S) -> BulkReport:
-    """Create (index, document) pairs with generated ids; every failure carries its position in `docs`.
+                backoff_s: float = BULK_BACKOFF_S, ids: Sequence[str] | None = None) -> BulkReport:
+    """Create (index, document) pairs with generated ids (or `ids`); every failure carries its position in `docs`.
 
     Append-only data (viewing events) sent as one request per attempt. The helper's own retry
     answers retried items after all the others, which loses their position, so items answered
@@ -100,6 +100,7 @@ def bulk_append(es: Elasticsearch, docs: Sequence[tuple[str, dict[str, Any]]], *
         refresh: False, True or "wait_for", passed to every request.
         retries: attempts after the first for items answered 429.
         backoff_s: the first wait before such a retry; doubled each time.
+        ids: document ids, one per doc (a repeated id is a 409 failure: created once, never overwritten).
 
     Raises:
         EngineError: Elasticsearch is unreachable or refuses a whole request.
@@ -110,7 +111,8 @@ def bulk_append(es: Elasticsearch, docs: Sequence[tuple[str, dict[str, Any]]], *
     for attempt in range(retries + 1):
         if attempt:
             time.sleep(backoff_s * 2 ** (attempt - 1))
-        actions = ({"_op_type": "create", "_index": docs[i][0], "_source": docs[i][1]} for i in pending)
+        actions = ({"_op_type": "create", "_index": docs[i][0], "_source": docs[i][1],
+                    **({"_id": ids[i]} if ids is not None else {})} for i in pending)
         retry: list[int] = []
         with engine_errors(what):
             results = _results(es, actions, chunk_size=max(1, len(pending)), max_retries=0, refresh=refresh)

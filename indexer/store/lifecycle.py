@@ -28,7 +28,7 @@ SERVED = ("live", "retired", "rolled back")
 
 
 def _delete_version(es: Elasticsearch, settings: Settings, record: BuildRecord) -> None:
-    for name in (record.products_index, record.brand_keywords_index):
+    for name in (record.products_index, record.brand_keywords_index, record.suggestions_index):
         if name:
             try:
                 with engine_errors(f"deleting {name}"):
@@ -142,6 +142,8 @@ def rollback(es: Elasticsearch, settings: Settings, to: str | None = None) -> Ro
         aliases = {settings.products_alias: target.products_index}
         if target.brand_keywords_index:
             aliases[settings.brand_keywords_alias] = target.brand_keywords_index
+        if target.suggestions_index:
+            aliases[settings.suggestions_alias] = target.suggestions_index
         swap_aliases(es, aliases)
         if current:
             current.state = "rolled back"

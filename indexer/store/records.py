@@ -83,6 +83,8 @@ class BuildRecord:
     pid: int = field(default_factory=os.getpid)
     started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     updated: str = ""
+    suggestions_index: str | None = None
+    """The version's search-box suggestions (None: built before suggestions existed)."""
 
     @property
     def doc_id(self) -> str:

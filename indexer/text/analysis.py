@@ -128,6 +128,22 @@ def segment(run: str) -> tuple[str, ...]:
     return tuple(w for w in _segmenter().cut_for_search(run, HMM=True) if w.strip())
 
 
+def words(text: str) -> list[str]:
+    """Surface words in order, without overlaps: jieba's plain cut for Chinese, unstemmed Latin words.
+
+    For phrases shown to shoppers (suggestions), where `tokens` would stem and repeat sub-words.
+    """
+    out: list[str] = []
+    for lang, run in runs(text):
+        out.extend(_cut(run) if lang == "zh" else (run,))
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _cut(run: str) -> tuple[str, ...]:
+    return tuple(w for w in _segmenter().cut(run, HMM=True) if w.strip())
+
+
 def tokens(text: str) -> list[str]:
     """Word tokens: jieba words for Chinese, stemmed words for Latin script, stopwords dropped."""
     out: list[str] = []

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pypinyin import Style, lazy_pinyin
-
 from indexer.text.analysis import runs, segment
+from indexer.text.pinyin import readings
 
 MIN_PINYIN_CHARS = 2
 """Chinese words shorter than this get no pinyin form (see the module docstring)."""
@@ -26,7 +25,8 @@ MIN_SPELL_CHARS = 2
 @lru_cache(maxsize=200_000)
 def word_pinyin(word: str) -> str:
     """Toneless pinyin of one Chinese word, syllables run together ('抱枕' → 'baozhen', '女' → 'nv')."""
-    return "".join(lazy_pinyin(word, style=Style.NORMAL, v_to_u=False, errors="ignore"))
+    found = readings(word)
+    return found[0] if found else ""
 
 
 def pinyin_words(text: str) -> list[str]:

@@ -81,9 +81,15 @@ def new_run(spec: AuditSpec) -> AuditRun:
     return AuditRun(id=now.strftime("a%Y%m%dt%H%M%S%f"), spec=spec, created=now.isoformat(timespec="seconds"))
 
 
+def audit_answer(rt: Runtime, req: SearchRequest) -> dict[str, Any]:
+    """`answer` for one audit cell: logged with origin `audit`, so analytics can leave it out."""
+    return answer(rt, req, origin="audit")
+
+
 def run(rt: Runtime, audit: AuditRun, progress: Callable[[int], None] | None = None,
-        search: Callable[[Runtime, SearchRequest], dict[str, Any]] = answer) -> AuditRun:
-    """Run every cell in order (brand, keyword, persona) through `search` (the live `answer`)."""
+        search: Callable[[Runtime, SearchRequest], dict[str, Any]] | None = None) -> AuditRun:
+    """Run every cell in order (brand, keyword, persona) through `search` (default: `audit_answer`)."""
+    search = search or audit_answer
     started = time.perf_counter()
     spec = audit.spec
     try:

@@ -142,7 +142,7 @@ def active_keyword(es: Elasticsearch, alias: str) -> str | None:
 def zone_request(req: SearchRequest, hit: KeywordHit) -> SearchRequest:
     """The organic request narrowed to the winning brand (and its landing categories)."""
     return replace(req, brands=(hit.brand,), categories=hit.landing_categories or req.categories,
-                   size=ZONE_SIZE, offset=0, explain=False, sort=Sort.RELEVANCE)
+                   size=ZONE_SIZE, offset=0, explain=False, sort=Sort.RELEVANCE, facets=())
 
 
 def wants_zone(req: SearchRequest) -> bool:

@@ -17,8 +17,9 @@ import secrets
 from dataclasses import dataclass
 
 EVENTS_WRITE, PROFILES_READ, AUDITS, ADMIN = "events:write", "profiles:read", "audits", "admin"
+ANALYTICS = "analytics"
 RULES = "rules"
-SCOPES = (EVENTS_WRITE, PROFILES_READ, AUDITS, RULES, ADMIN)
+SCOPES = (EVENTS_WRITE, PROFILES_READ, AUDITS, ANALYTICS, RULES, ADMIN)
 """Every scope a key may hold; `admin` implies all the others."""
 
 HASH = re.compile(r"sha256:([0-9a-f]{64})")
@@ -73,7 +74,11 @@ class StoredKey:
 
 def match(presented: str, keys: tuple[StoredKey, ...]) -> Caller | None:
     """The caller whose key was presented, comparing every digest in constant time (no early exit)."""
-    digest = hashlib.sha256(presented.encode()).digest()
+    return match_digest(hashlib.sha256(presented.encode()).digest(), keys)
+
+
+def match_digest(digest: bytes, keys: tuple[StoredKey, ...]) -> Caller | None:
+    """The caller whose key has this SHA-256 digest (a browser session keeps the digest, not the key)."""
     found = None
     for key in keys:
         if hmac.compare_digest(digest, key.digest):

@@ -7,6 +7,7 @@
     ├── Unauthorized         401: a protected endpoint without a valid API key
     ├── Forbidden            403: a valid key without the scope the endpoint needs (names it)
     ├── NotFound             404
+    ├── InvalidSynonyms      422: a synonym file refused on reload (names file:line; the previous set stays)
     ├── RateLimited          429: the caller's token bucket is empty (Retry-After header)
     └── Unavailable          503: nothing could answer (no index yet, storage down)
         └── SearchUnavailable    503 `search_unavailable`: a search failed on the engine (unreachable,
@@ -120,6 +121,17 @@ class NotFound(ApiError):
 
     status = 404
     code = "not_found"
+
+
+class InvalidSynonyms(ApiError):
+    """A synonym file that does not parse; the set in force was kept."""
+
+    status = 422
+    code = "invalid_synonyms"
+
+    def __init__(self, reason: str) -> None:
+        """`reason`: `file:line: what is wrong`."""
+        super().__init__(f"synonym file refused, the previous synonyms stay in force: {reason}", field="synonyms")
 
 
 class Unavailable(ApiError):

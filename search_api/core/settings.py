@@ -7,34 +7,31 @@ weights are no business of the indexer, so they live here; `ApiSettings` is stil
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from pydantic import Field, field_validator
 
-from indexer.index_format import DEFAULT_ACTION_WEIGHTS, Settings, name_part
+from indexer.index_format import DEFAULT_ACTION_WEIGHTS, name_part
 from search_api.core.credentials import HASH, hash_key
-from search_api.core.rates import parse_rate
-
-ORIGIN = re.compile(r"https?://[a-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9a-f:.]+\](:[0-9]{1,5})?")
-"""A serialised browser origin: scheme, host (or bracketed IPv6) and an optional port."""
+from search_api.core.serving_settings import ServingSettings
 
 
-class ApiSettings(Settings):
+class ApiSettings(ServingSettings):
     """Everything the search API needs to know, validated once at start."""
 
     ENV: ClassVar[dict[str, str]] = {
-        **Settings.ENV,
+        **ServingSettings.ENV,
         "query_torch_threads": "STORESEARCH_QUERY_TORCH_THREADS", "faiss_threads": "STORESEARCH_FAISS_THREADS",
         "rrf_k": "STORESEARCH_RRF_K", "semantic_weight": "STORESEARCH_SEMANTIC_WEIGHT",
         "keyword_candidates": "STORESEARCH_KEYWORD_CANDIDATES",
         "semantic_candidates": "STORESEARCH_SEMANTIC_CANDIDATES",
-        "api_host": "STORESEARCH_HOST", "api_port": "STORESEARCH_PORT",
         "alias_check_seconds": "STORESEARCH_ALIAS_CHECK_SECONDS", "sync_seconds": "STORESEARCH_SYNC_SECONDS",
         "api_key": "STORESEARCH_API_KEY", "events_prefix": "STORESEARCH_EVENTS_PREFIX",
         "events_batch_max": "STORESEARCH_EVENTS_BATCH_MAX", "events_max_future_s": "STORESEARCH_EVENTS_MAX_FUTURE_S",
         "events_retention_days": "STORESEARCH_EVENTS_RETENTION_DAYS",
+        "query_log": "STORESEARCH_QUERY_LOG", "query_log_queue": "STORESEARCH_QUERY_LOG_QUEUE",
+        "query_log_batch": "STORESEARCH_QUERY_LOG_BATCH",
         "profile_events": "STORESEARCH_PROFILE_EVENTS", "profile_window_days": "STORESEARCH_PROFILE_WINDOW_DAYS",
         "profile_half_life_hours": "STORESEARCH_PROFILE_HALF_LIFE_HOURS",
         "profile_ttl_s": "STORESEARCH_PROFILE_TTL_S", "profile_top": "STORESEARCH_PROFILE_TOP",
@@ -48,18 +45,9 @@ class ApiSettings(Settings):
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
         "relax_below": "STORESEARCH_RELAX_BELOW", "semantic_floor": "STORESEARCH_SEMANTIC_FLOOR",
         "typo_tolerance": "STORESEARCH_TYPO_TOLERANCE",
-        "cors_origins": "STORESEARCH_CORS_ORIGINS", "max_body_bytes": "STORESEARCH_MAX_BODY_BYTES",
-        "max_json_depth": "STORESEARCH_MAX_JSON_DEPTH",
-        "metrics": "STORESEARCH_METRICS",
-        "api_keys_file": "STORESEARCH_API_KEYS_FILE", "trusted_proxies": "STORESEARCH_TRUSTED_PROXIES",
-        "rate_search": "STORESEARCH_RATE_SEARCH", "rate_search_keyed": "STORESEARCH_RATE_SEARCH_KEYED",
-        "rate_events": "STORESEARCH_RATE_EVENTS", "rate_events_keyed": "STORESEARCH_RATE_EVENTS_KEYED",
-        "keyword_budget_ms": "STORESEARCH_KEYWORD_BUDGET_MS", "semantic_budget_ms": "STORESEARCH_SEMANTIC_BUDGET_MS",
-        "es_connect_timeout_ms": "STORESEARCH_ES_CONNECT_TIMEOUT_MS",
-        "es_breaker_failures": "STORESEARCH_ES_BREAKER_FAILURES",
-        "es_breaker_reset_s": "STORESEARCH_ES_BREAKER_RESET_S",
-        "api_server": "STORESEARCH_SERVER", "api_workers": "STORESEARCH_WORKERS",
-        "api_threads": "STORESEARCH_THREADS", "graceful_timeout_s": "STORESEARCH_GRACEFUL_TIMEOUT_S",
+        "facet_price_bands": "STORESEARCH_FACET_PRICE_BANDS", "facet_ratings": "STORESEARCH_FACET_RATINGS",
+        "facet_size": "STORESEARCH_FACET_SIZE",
+        "synonyms_file": "STORESEARCH_SYNONYMS", "synonyms_check_seconds": "STORESEARCH_SYNONYMS_CHECK_SECONDS",
         "rules_refresh_s": "STORESEARCH_RULES_REFRESH_S", "rules_prefix": "STORESEARCH_RULES_PREFIX",
     }
 
@@ -74,8 +62,6 @@ class ApiSettings(Settings):
     semantic_weight: float = Field(0.5, ge=0.0, le=10.0)
     keyword_candidates: int = Field(100, ge=10, le=1000)
     semantic_candidates: int = Field(100, ge=10, le=1000)
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(8000, ge=1, le=65535)
     alias_check_seconds: float = Field(5.0, ge=0.0, le=3600.0)
     # How often the search API asks Elasticsearch for changes after its snapshot (upserts,
     # deletes): a change is in every leg within about this long.
@@ -99,6 +85,13 @@ class ApiSettings(Settings):
     # Daily indices older than this are dropped by `search-api events-retention`, so older events
     # are refused at the door rather than written into an index that is about to go.
     events_retention_days: int = Field(90, ge=1, le=3650)
+    # --- the query log (search_api/analytics/querylog.py): `<events_prefix>-queries-YYYY.MM.DD`
+    # Every /search answer (and audit cell, marked) is logged asynchronously; off: nothing is.
+    query_log: bool = True
+    # Records waiting for Elasticsearch; past this a record is dropped and counted, never waited for.
+    query_log_queue: int = Field(10_000, ge=1, le=1_000_000)
+    # Records per bulk request.
+    query_log_batch: int = Field(500, ge=1, le=10_000)
     profile_events: int = Field(100, ge=1, le=10_000)
     profile_window_days: float = Field(30.0, ge=0.01, le=3650.0)
     profile_half_life_hours: float = Field(72.0, ge=0.01, le=1e6)
@@ -140,72 +133,34 @@ class ApiSettings(Settings):
     semantic_floor: float = Field(0.3, ge=-1.0, le=1.0)
     # Misspelled query words corrected from the index vocabulary (search_api/retrieval/spelling.py).
     typo_tolerance: bool = True
-    # --- HTTP hardening (search_api/http/)
-    # Browser origins allowed to call the API cross-origin (`https://shop.example`); none by default.
-    cors_origins: tuple[str, ...] = ()
-    # A full events batch (1,000 events of ~200 bytes) is ~0.2 MB; anything near 8 MB is abuse.
-    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024)
-    # The deepest legitimate body (an audit's personas[].history[]) nests 5 levels.
-    max_json_depth: int = Field(32, ge=2, le=512)
-    # --- metrics (search_api/core/metrics.py)
-    # GET /metrics: `on` for anyone who can reach the port, `key` for API-key holders, `off` a 404.
-    # On by default: the series are aggregates with bounded labels (no query text, user ids or
-    # Elasticsearch messages), /healthz already shows the index version and replica state, the
-    # server binds 127.0.0.1 unless told otherwise, and Prometheus scrapes without a secret. A
-    # deployment that exposes the port beyond its network blocks /metrics at the proxy or sets `key`.
-    metrics: Literal["on", "off", "key"] = "on"
-    # --- access control and rate limits (search_api/http/access.py)
-    # JSON lines {"id", "hash", "scopes"} written by `search-api keys`; re-read when it changes.
-    api_keys_file: Path | None = None
-    # Proxies in front of the API that append to X-Forwarded-For; 0 trusts no such header.
-    trusted_proxies: int = Field(0, ge=0, le=16)
-    # Token buckets per route class (`core/rates.py` grammar), per client address for callers
-    # without a valid key and per key otherwise. Per worker process. The defaults are a safety net
-    # against runaway clients, above what bench/load.py sends from one address (~300/s): set
-    # real ones for production.
-    rate_search: str = "500/s burst 1000"
-    rate_search_keyed: str = "2000/s burst 4000"
-    # Without a valid key /events answers 401: this only slows down key guessing.
-    rate_events: str = "20/s burst 40"
-    rate_events_keyed: str = "200/s burst 400"
-    # --- degraded, not down (search_api/retrieval/schedule.py, es_guard.py)
-    # Per-leg time budgets from the start of a hybrid search; a leg over its budget is `failed:
-    # timeout` and the answer is the other leg's (`meta.degraded`); a leg that alone can answer
-    # has none (see `retrieval/schedule.py`). bench/leg_latency.py on the 2-core
-    # machine at load average ~14 (other jobs), 5k sample, 4 searching threads: keyword leg p50 34 /
-    # p99 181 / max 197 ms, query encode p50 142 / p99 514 / max 619 ms (quiet machine, README:
-    # keyword p50 5.7, encode 9.3 ms). The budgets are ~5× and ~2.5× those worst loaded tails, so
-    # only a stall (a hung node, a GC pause, a stuck model) cuts a leg, and both stay well under
-    # the 2 s a shopper waits at most.
-    keyword_budget_ms: int = Field(1000, ge=10, le=600_000)
-    semantic_budget_ms: int = Field(1500, ge=10, le=600_000)
-    # Connecting takes < 1 ms on a LAN; a host that drops packets would otherwise hold a search
-    # for the whole request timeout. Reads keep `request_timeout_s` (slow queries are not cut).
-    es_connect_timeout_ms: int = Field(500, ge=1, le=60_000)
-    # Calls in a row that could not connect (each already retried by the client) or were answered
-    # 502/503/504 before searches fail fast with 503, and how often one call probes whether
-    # Elasticsearch is back.
-    es_breaker_failures: int = Field(3, ge=1, le=1000)
-    es_breaker_reset_s: float = Field(1.0, ge=0.0, le=600.0)
-
-    # --- serving (search_api/http/prefork.py, server.py)
-    # gunicorn: a preloaded master and `api_workers` forked processes, graceful reload on HUP;
-    # waitress: one process (`api_workers` must be 1), for platforms without fork.
-    api_server: Literal["gunicorn", "waitress"] = "gunicorn"
-    # One worker per core of the 2-core machines this runs on: the search path's Python (fusion,
-    # paging, JSON) holds the GIL and each process encodes one query at a time, so one process
-    # leaves a core idle. Set it to the cores the API gets (Elasticsearch needs some too).
-    api_workers: int = Field(2, ge=1, le=64)
-    # Request threads per process (None: 4 per gunicorn worker, 8 for waitress's one process).
-    api_threads: int | None = Field(None, ge=1, le=256)
-    # On TERM (and for the old workers of a HUP reload) in-flight requests get this long to finish.
-    graceful_timeout_s: int = Field(30, ge=1, le=3600)
+    # --- browsing (search_api/retrieval/facets.py)
+    # Price facet band edges: bands 0-50, 50-100, …, 1000-. The sample's prices run 5 to 5,000
+    # (quartiles 67 / 143 / 295), so each band holds a useful share of a typical answer.
+    facet_price_bands: tuple[float, ...] = (50.0, 100.0, 200.0, 500.0, 1000.0)
+    # Rating facet buckets are "this or better" (the sample's ratings run 3.6 to 5.0).
+    facet_ratings: tuple[float, ...] = (4.5, 4.0, 3.5, 3.0)
+    # Values per brand and colour facet (the most frequent first); category trees are never cut.
+    facet_size: int = Field(20, ge=1, le=500)
+    # --- synonyms (search_api/synonyms/)
+    # A Solr-format file applied to the keyword leg at query time; default: the maintained file
+    # shipped in the package. `off`: none (brand-keyword aliases apply either way). Checked at
+    # start: a bad file stops the server naming file:line.
+    synonyms_file: Path | None = Path(__file__).resolve().parents[1] / "synonyms" / "synonyms.txt"
+    # How often a search stats the file for changes (each process on its own; 0: only
+    # POST /admin/synonyms/reload re-reads it). A stat costs microseconds.
+    synonyms_check_seconds: float = Field(2.0, ge=0.0, le=3600.0)
 
     @field_validator("events_prefix", "rules_prefix")
     @classmethod
     def _index_prefix(cls, value: str | None) -> str | None:
         """Part of index names, like `prefix`."""
         return None if value is None else name_part(value)
+
+    @field_validator("synonyms_file", mode="before")
+    @classmethod
+    def _synonyms_file(cls, value: Any) -> Any:
+        """`off` turns the file off."""
+        return None if isinstance(value, str) and value.strip().lower() == "off" else value
 
     @field_validator("api_key")
     @classmethod
@@ -214,13 +169,6 @@ class ApiSettings(Settings):
         if not value or not value.strip():  # blank was always "no key"
             return None
         return value if HASH.fullmatch(value) else hash_key(value)
-
-    @field_validator("rate_search", "rate_search_keyed", "rate_events", "rate_events_keyed")
-    @classmethod
-    def _rate(cls, value: str) -> str:
-        """Checked at start; the HTTP layer parses it again into its buckets."""
-        parse_rate(value)
-        return value
 
     @field_validator("action_weights", mode="before")
     @classmethod
@@ -241,17 +189,21 @@ class ApiSettings(Settings):
                 raise ValueError(f"{name} must be between 0 and 1000")
         return tuple(weights.items())
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("facet_price_bands", "facet_ratings", mode="before")
     @classmethod
-    def _cors_origins(cls, value: Any) -> Any:
-        """`https://a.example, http://localhost:3000`: exact origins, no wildcard, no path."""
+    def _edges(cls, value: Any) -> Any:
+        """`50,100,200` in the environment: distinct non-negative numbers."""
         if isinstance(value, str):
-            value = value.split(",")
-        origins = tuple(str(x).strip().lower() for x in value if str(x).strip())
-        for origin in origins:
-            if not ORIGIN.fullmatch(origin):
-                raise ValueError("each must be an origin like https://shop.example[:port] (no wildcard, no path)")
-        return origins
+            value = [x for x in value.split(",") if x.strip()]
+        edges = tuple(float(x) for x in value)
+        if not edges or len(set(edges)) != len(edges) or min(edges) < 0:
+            raise ValueError("must be distinct non-negative numbers, at least one")
+        return edges
+
+    @property
+    def queries_alias(self) -> str:
+        """Alias over every daily query-log index (`<events_prefix>-queries-YYYY.MM.DD`)."""
+        return f"{self.events_prefix or self.prefix}-queries"
 
     @property
     def events_alias(self) -> str:

@@ -1,11 +1,12 @@
 """Who may call and how often: the key ring and the rate limits, installed on the app.
 
-Rate limits apply to two route classes, search (`GET`/`POST /search`) and events (`POST
-/events`), before the route runs. A caller with a valid key (any scope) is limited per key; a
-caller without one (or with an unknown key) per client address, so guessing keys is throttled
-too. Preflights (`OPTIONS`) are never limited. There is no loopback exemption: behind a reverse
-proxy on the same host every request comes from 127.0.0.1, and an exemption would silently turn
-the limits off; the defaults are instead above what the benchmarks send.
+Rate limits apply to three route classes, search (`GET`/`POST /search`, `POST /clicks`), suggest (`GET /suggest`,
+one per keystroke, so its own buckets) and events (`POST /events`), before the route runs. A
+caller with a valid key (any scope) is limited per key; a caller without one (or with an unknown
+key) per client address, so guessing keys is throttled too. Preflights (`OPTIONS`) are never
+limited. There is no loopback exemption: behind a reverse proxy on the same host every request
+comes from 127.0.0.1, and an exemption would silently turn the limits off; the defaults are
+instead above what the benchmarks send.
 
 The client address is `request.remote_addr`. Only with `STORESEARCH_TRUSTED_PROXIES=N` (N
 proxies that each append to X-Forwarded-For) is the N-th address from the right used instead;
@@ -29,7 +30,8 @@ from search_api.http import auth
 from search_api.http.keyring import KeyRing
 from search_api.http.ratelimit import Buckets, retry_after
 
-ROUTE_CLASSES = {"search.search_get": "search", "search.search_post": "search", "search.events_post": "events"}
+ROUTE_CLASSES = {"search.search_get": "search", "search.search_post": "search", "search.events_post": "events",
+                 "analytics.clicks_post": "search", "search.suggest_get": "suggest"}
 """Endpoint → route class whose limits apply."""
 
 Limits = dict[str, tuple[Buckets | None, Buckets | None]]
@@ -78,7 +80,8 @@ def limits_of(settings: ApiSettings, clock: Callable[[], float]) -> Limits:
         return Buckets(spec, clock=clock) if spec else None
 
     return {"search": (buckets(settings.rate_search), buckets(settings.rate_search_keyed)),
-            "events": (buckets(settings.rate_events), buckets(settings.rate_events_keyed))}
+            "events": (buckets(settings.rate_events), buckets(settings.rate_events_keyed)),
+            "suggest": (buckets(settings.rate_suggest), buckets(settings.rate_suggest_keyed))}
 
 
 def client_address(remote_addr: str | None, forwarded_for: list[str], trusted_proxies: int) -> str:

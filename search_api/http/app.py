@@ -10,11 +10,14 @@ from werkzeug.exceptions import HTTPException
 from indexer.index_format import IndexerError
 from search_api.core.errors import ApiError, Unavailable
 from search_api.core.settings import ApiSettings
-from search_api.http import access, headers
+from search_api.http import access, browser_session, headers
 from search_api.http import metrics as http_metrics
+from search_api.http.admin_routes import bp as admin_bp
+from search_api.http.analytics_routes import bp as analytics_bp
 from search_api.http.audit_routes import bp as audits_bp
 from search_api.http.contract import bp as contract_bp
-from search_api.http.json_body import GuardedJSONProvider
+from search_api.http.json_body import BoundedRequest, GuardedJSONProvider
+from search_api.http.pages import bp as pages_bp
 from search_api.http.routes import bp
 from search_api.http.rule_routes import bp as rules_bp
 from search_api.retrieval.runtime import Runtime
@@ -28,13 +31,15 @@ HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 4
 def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None = None) -> Flask:
     """Build the app; heavy objects live in `app.extensions["storesearch"]` and load lazily.
 
-    Building the app opens no connection and loads no model (it reads the API keys file, if set).
+    Building the app opens no connection and loads no model (it reads the API keys file and the
+    synonym file, if set).
 
     Raises:
-        ConfigError: the API keys file is set but missing or invalid.
+        ConfigError: the API keys file or the synonym file is set but missing or invalid.
 
     """
     app = Flask(__name__)
+    app.request_class = BoundedRequest
     rt = runtime or Runtime(settings or ApiSettings.from_env())
     app.json = GuardedJSONProvider(app)
     app.json.max_depth = rt.settings.max_json_depth  # type: ignore[attr-defined]
@@ -42,11 +47,16 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = rt.settings.max_body_bytes
     app.extensions[EXTENSION] = rt
+    _ = rt.synonyms  # a bad synonym file stops the start, naming file:line
     app.register_blueprint(bp)
     app.register_blueprint(audits_bp)
+    app.register_blueprint(analytics_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(rules_bp)
     app.register_blueprint(contract_bp)
     app.register_blueprint(http_metrics.bp)
+    app.register_blueprint(pages_bp)
+    browser_session.install(app, rt.settings)
     headers.install(app, rt.settings.cors_origins)
     access.install(app, rt.settings)
     _error_handlers(app)

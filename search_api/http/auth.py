@@ -1,6 +1,7 @@
 """API keys and scopes for the write, per-user and audit endpoints; search stays public.
 
-A key is read from `X-API-Key` or `Authorization: Bearer <key>` and matched against the hashes of
+A key is read from `X-API-Key` or `Authorization: Bearer <key>` (else, on GET and HEAD, from the
+dashboard's signed session: `browser_session`) and matched against the hashes of
 the configured keys (`keyring.KeyRing`). No key, or an unknown one: 401. A known key without the
 endpoint's scope: 403 naming the scope. With no key configured at all the protected endpoints
 refuse everyone: an unset secret must not mean "open".
@@ -14,6 +15,7 @@ from flask import current_app, g, request
 
 from search_api.core.credentials import Caller
 from search_api.core.errors import Forbidden, Unauthorized
+from search_api.http import browser_session
 from search_api.http.keyring import KeyRing
 
 KEYS = "storesearch.keys"
@@ -41,7 +43,7 @@ def caller() -> Caller | None:
     found = g.get("storesearch_caller", _UNSET)
     if found is _UNSET:
         key = presented_key(request.headers)
-        found = keyring().identify(key) if key else None
+        found = keyring().identify(key) if key else browser_session.session_caller(keyring())
         g.storesearch_caller = found
     return found  # type: ignore[return-value]
 

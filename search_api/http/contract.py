@@ -15,12 +15,14 @@ from flask import Blueprint, Response, jsonify, render_template
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import models_json_schema
 
+from search_api.analytics.requests import AnalyticsParams, Click
 from search_api.brands.audit_spec import AuditRequest
-from search_api.core.credentials import AUDITS, EVENTS_WRITE, PROFILES_READ, RULES
-from search_api.http import path_ids, schemas
+from search_api.core.credentials import ADMIN, ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ, RULES
+from search_api.http import path_ids, rule_schemas, schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
 from search_api.rules.model import RuleBody
+from search_api.suggest.params import SuggestParams
 
 bp = Blueprint("contract", __name__, template_folder="templates", static_folder="static",
                static_url_path="/docs/static")
@@ -60,6 +62,8 @@ ROUTES: tuple[Route, ...] = (
                                                                    429: "error", 503: "error"}, query=SearchParams),
     Route("post", "/search", "Search with a JSON body (may carry an inline `history`)",
           {200: schemas.SearchAnswer, 400: "error", 413: "error", 429: "error", 503: "error"}, body=SearchParams),
+    Route("get", "/suggest", "Search-box suggestions for a prefix (Chinese, pinyin, English with one typo)",
+          {200: schemas.SuggestAnswer, 400: "error", 429: "error", 503: "error"}, query=SuggestParams),
     Route("post", "/events", "Store a batch of viewing events (207 when some were refused)",
           {200: schemas.EventsAnswer, 207: schemas.EventsAnswer, 400: "error", 401: "error", 403: "error",
            413: "error", 429: "error", 503: "error"}, body="events",
@@ -70,6 +74,12 @@ ROUTES: tuple[Route, ...] = (
           {200: schemas.ProfileAnswer, 400: "error", 401: "error", 403: "error", 503: "error"},
           params=[_param("user_id", "path", "The shopper.", path_ids.USER_ID_SCHEMA)], scope=PROFILES_READ,
           tag="events"),
+    Route("post", "/clicks", "A click on a search result (tied to the answer's `meta.query_id`)",
+          {202: schemas.ClickAnswer, 400: "error", 413: "error", 429: "error", 503: "error"}, body=Click,
+          tag="analytics"),
+    Route("get", "/analytics", "Search analytics over the last N days",
+          {200: schemas.AnalyticsAnswer, 400: "error", 401: "error", 403: "error", 503: "error"},
+          query=AnalyticsParams, scope=ANALYTICS, tag="analytics"),
     Route("get", "/healthz", "Liveness and what is loaded", {200: schemas.Health}, tag="operations"),
     Route("get", "/readyz", "Readiness: a live index and its vectors are loaded",
           {200: schemas.Ready, 503: schemas.Ready}, tag="operations"),
@@ -94,17 +104,28 @@ ROUTES: tuple[Route, ...] = (
                   _param("base", "query", "An earlier run to compare with.",
                          path_ids.audit_id_schema(query=True, optional=True), required=False)],
           scope=AUDITS, tag="audits"),
-    Route("get", "/rules", "Every merchandising rule", {200: schemas.RuleList, 401: "error", 403: "error",
+    Route("get", "/rules", "Every merchandising rule", {200: rule_schemas.RuleList, 401: "error", 403: "error",
                                                      503: "error"}, scope=RULES, tag="rules"),
     Route("get", "/rules/{rule_id}", "One merchandising rule",
-          {200: schemas.StoredRule, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
+          {200: rule_schemas.StoredRule, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
           params=[RULE_ID], scope=RULES, tag="rules"),
     Route("put", "/rules/{rule_id}", "Create (201) or replace (200) a merchandising rule; live within seconds",
-          {200: schemas.StoredRule, 201: schemas.StoredRule, 400: "error", 401: "error", 403: "error",
+          {200: rule_schemas.StoredRule, 201: rule_schemas.StoredRule, 400: "error", 401: "error", 403: "error",
            413: "error", 503: "error"}, body=RuleBody, params=[RULE_ID], scope=RULES, tag="rules"),
     Route("delete", "/rules/{rule_id}", "Delete a merchandising rule",
-          {200: schemas.RuleDeleted, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
+          {200: rule_schemas.RuleDeleted, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
           params=[RULE_ID], scope=RULES, tag="rules"),
+    Route("get", "/", "The search page (scripts call /search, /suggest, /clicks, /personas)", {200: "html"},
+          tag="pages"),
+    Route("get", "/personas", "Sample shoppers for the search page's persona switcher (STORESEARCH_PERSONAS_FILE)",
+          {200: schemas.PersonaList}, tag="pages"),
+    Route("get", "/dashboard", "The dashboard with a signed-in session; the API key form without one",
+          {200: "html"}, tag="pages"),
+    Route("post", "/dashboard/login", "Check an API key and keep its hash in a signed session cookie",
+          {303: "redirect"}, body="login", tag="pages"),
+    Route("post", "/dashboard/logout", "Forget the session's key", {303: "redirect"}, tag="pages"),
+    Route("post", "/admin/synonyms/reload", "Re-read the synonym file and brand-keyword aliases (this process)",
+          {200: schemas.SynonymsReloaded, 401: "error", 403: "error", 422: "error"}, scope=ADMIN, tag="operations"),
     Route("get", "/openapi.json", "This document", {200: "json"}, tag="operations"),
     Route("get", "/docs", "The contract as a readable page", {200: "html"}, tag="operations"),
     Route("get", "/metrics", "Prometheus metrics (STORESEARCH_METRICS: on, key: API key holders, off: 404)",
@@ -127,6 +148,7 @@ def _query_parameters(model: type[BaseModel], schema: dict[str, Any]) -> list[di
 
 ERRORS = {401: "No API key, or an unknown one",
           403: "The API key lacks the route's scope (named in `error.scope`)",
+          422: "The synonym file does not parse (`file:line: reason`); the previous synonyms stay in force",
           429: "Rate limited (per API key, or per client address without one); see Retry-After"}
 
 
@@ -136,6 +158,8 @@ KINDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "csv": ("CSV export", "text/csv", {"type": "string"}),
     "json": ("JSON document", "application/json", {"type": "object"}),
     "prometheus": ("Prometheus text exposition format 0.0.4", "text/plain", {"type": "string"}),
+    "redirect": ("See Other: to the dashboard (`Location`), with the session cookie set or cleared", "text/html",
+                 {"type": "string"}),
 }
 """Answers that are no response model: (description, media type, schema)."""
 
@@ -178,6 +202,9 @@ def openapi() -> dict[str, Any]:
             op["parameters"] += _query_parameters(route.query, components[route.query.__name__])
         if route.body == "events":
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": events_schema}}}
+        elif route.body == "login":
+            op["requestBody"] = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                "type": "object", "properties": {"key": {"type": "string", "description": "The API key."}}}}}}
         elif isinstance(route.body, type):
             op["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
                 "$ref": REF.format(model=route.body.__name__)}}}}

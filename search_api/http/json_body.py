@@ -1,4 +1,9 @@
-"""Request bodies parsed with limits: nesting depth and finite numbers.
+"""Request bodies read and parsed with limits: size, nesting depth and finite numbers.
+
+A body over `MAX_CONTENT_LENGTH` is a 413. Werkzeug refuses one whose Content-Length says so
+before reading it, but a chunked body (no Content-Length; gunicorn passes it on) it only cuts at
+the limit: the route would parse the first N bytes, a 400 for broken JSON or, for a body padded
+past the limit, an answer to what was not sent. `BoundedRequest` refuses those too.
 
 Python's `json` recurses once per nesting level (10,000 levels end in a RecursionError, a 500)
 and reads `NaN`, `Infinity` and `1e400` as floats that no validator downstream expects. orjson
@@ -17,7 +22,9 @@ import math
 from typing import Any
 
 import orjson
+from flask import Request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from search_api.core.errors import InvalidJson
 
@@ -98,3 +105,22 @@ class GuardedJSONProvider(DefaultJSONProvider):
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         """Parse a request body (or any JSON Flask reads) within the limits."""
         return parse_json(s, max_depth=self.max_depth)
+
+
+class BoundedRequest(Request):
+    """Flask's request, with a streamed body past the size limit refused (413) rather than cut."""
+
+    def get_data(self, cache: bool = True, as_text: bool = False,  # type: ignore[override]
+                 parse_form_data: bool = False) -> bytes | str:
+        """The body (see werkzeug), after checking that a chunked one ended within the limit.
+
+        Raises:
+            RequestEntityTooLarge: the body goes on past `max_content_length`.
+
+        """
+        if getattr(self, "_cached_data", None) is None and self.content_length is None:
+            limit = self.max_content_length
+            data = super().get_data(cache=True, parse_form_data=parse_form_data)
+            if limit is not None and len(data) >= limit and self.input_stream.read(1):
+                raise RequestEntityTooLarge()
+        return super().get_data(cache=cache, as_text=as_text, parse_form_data=parse_form_data)

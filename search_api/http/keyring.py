@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from indexer.index_format import ConfigError
-from search_api.core.credentials import ADMIN, Caller, StoredKey, digest_of, match
+from search_api.core.credentials import ADMIN, Caller, StoredKey, digest_of, match, match_digest
 from search_api.http import keyfile
 
 log = logging.getLogger(__name__)
@@ -60,6 +60,14 @@ class KeyRing:
     def identify(self, presented: str) -> Caller | None:
         """The caller a presented key belongs to; None for an unknown key."""
         return match(presented, self._legacy + self._current())
+
+    def identify_stored(self, stored: str) -> Caller | None:
+        """The caller whose key has this stored hash (`sha256:<hex>`); None if unknown or malformed."""
+        try:
+            digest = digest_of(stored)
+        except ValueError:
+            return None
+        return match_digest(digest, self._legacy + self._current())
 
     def _current(self) -> tuple[StoredKey, ...]:
         """The file's keys, re-read if the file changed (checked at most every `check_every` s)."""

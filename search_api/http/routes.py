@@ -20,6 +20,8 @@ from search_api.personal.events import parse_history
 from search_api.personal.ingest import ingest
 from search_api.retrieval.params import SearchRequest, parse_search
 from search_api.retrieval.runtime import Runtime
+from search_api.suggest.params import parse_suggest
+from search_api.suggest.service import suggest
 
 bp = Blueprint("search", __name__)
 log = logging.getLogger(__name__)
@@ -39,7 +41,14 @@ def search_get():  # type: ignore[no-untyped-def]
     """Search with query-string parameters."""
     rt = runtime()
     req = parse_search(_query_args())
-    return jsonify(public_answer(answer(rt, req), show_profile=_may_see_profile(rt, req)))
+    out = answer(rt, req, origin="search", raw=request.args.get("q"))
+    return jsonify(public_answer(out, show_profile=_may_see_profile(rt, req)))
+
+
+@bp.get("/suggest")
+def suggest_get():  # type: ignore[no-untyped-def]
+    """Search-box suggestions for what the shopper has typed so far."""
+    return jsonify(suggest(runtime(), parse_suggest(_query_args())))
 
 
 @bp.post("/search")
@@ -53,7 +62,8 @@ def search_post():  # type: ignore[no-untyped-def]
     if body.get("history") is not None:
         history = parse_history(body["history"], now=datetime.now(UTC), settings=rt.settings)
     req = parse_search(body, history=history)
-    return jsonify(public_answer(answer(rt, req), show_profile=_may_see_profile(rt, req)))
+    raw = body.get("q") if isinstance(body.get("q"), str) else None
+    return jsonify(public_answer(answer(rt, req, origin="search", raw=raw), show_profile=_may_see_profile(rt, req)))
 
 
 def _may_see_profile(rt: Runtime, req: SearchRequest) -> bool:
@@ -102,6 +112,8 @@ def healthz():  # type: ignore[no-untyped-def]
     health: dict[str, Any] = {"status": "ok", "alias": rt.settings.products_alias,
                               "model": rt.settings.model, "model_loaded": rt.embedder_loaded,
                               "pid": os.getpid()}  # which worker answered: each has its own replica
+    if rt.settings.query_log:
+        health["query_log"] = rt.query_log.stats()  # this worker's: each has its own writer
     try:
         health["elasticsearch"] = ping(rt.es.options(request_timeout=READY_PROBE_S))
         live = rt.replica.current()
@@ -113,6 +125,9 @@ def healthz():  # type: ignore[no-untyped-def]
     health["replica"] = rt.replica.status()
     if health["replica"].get("sync_error"):  # Elasticsearch's words; the replica logged them
         health["replica"]["sync_error"] = "failed (see the server log)"
+    health["synonyms"] = rt.synonyms.status()
+    if health["synonyms"].pop("file_error", None):  # the reason names server paths; the log has it
+        health["synonyms"]["file_refused"] = True  # the previous rules stay in force
     if live is None or live.vectors is None:
         health["status"] = "degraded"
         health["problem"] = live.error if live else "no live index; run `indexer build`"

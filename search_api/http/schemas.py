@@ -37,7 +37,8 @@ class Product(_Open):
     """One result: the displayed fields of a product."""
 
     id: str
-    score: float = Field(description="Fused score (RRF, or the single leg's native score).")
+    score: float = Field(description="Fused score (RRF, or the single leg's native score); 0 for a product past "
+                                     "the fused candidates (a deep page, a sort by a field).")
     title: str | None = None
     title_en: str | None = None
     brand: str | None = None
@@ -47,6 +48,9 @@ class Product(_Open):
     rating: float | None = None
     image: str | None = None
     shop: str | None = None
+    color: str | None = None
+    status: str | None = Field(None, description="`on_sale`, or `sold_out` / `off_shelf` when asked for.")
+    updated_at: str | None = None
     explain: dict[str, Any] | None = Field(None, description="Per-leg rank and score (with `explain=true`).")
 
 
@@ -62,10 +66,19 @@ class BrandZone(_Open):
     products: list[Product]
 
 
+class SynonymFired(BaseModel):
+    """A synonym rule that fired on the query."""
+
+    matched: str = Field(description="The rule's term the query's words matched (as the rule writes it).")
+    added: list[str] = Field(description="The terms it added to the keyword leg, scored below the typed words.")
+    rule: str = Field(description="Where the rule is: `synonyms.txt:12` (file:line) or `brand-keyword:<id>`.")
+
+
 class SearchMeta(_Open):
     """How the answer was made."""
 
-    total: int = Field(description="Matching products (keyword matches; in hybrid mode at least the fused count).")
+    total: int = Field(description="Exact size of the eligible set after the filters: keyword matches at the "
+                                   "answer's level ∪ semantic candidates above the floor, visible (see README).")
     took_ms: float
     index_version: str = Field(description="The concrete index version that answered.")
     mode: str
@@ -79,6 +92,9 @@ class SearchMeta(_Open):
                           "match most of them), `any_term` (at least one), or `semantic` (no keyword match; the "
                           "results are the semantic leg's, above its relevance floor). Null for a strict match "
                           "or an empty answer.")
+    query_id: str | None = Field(
+        None, description="Identifies this answer in the query log; send it with click events (`POST /clicks`, "
+                          "`POST /events`) so they are tied to the query and position.")
     corrected: str | None = Field(
         None, description="The query with misspelled words corrected from the index vocabulary, when the "
                           "keyword leg searched it alongside the query as typed (\"did you mean\").")
@@ -87,14 +103,65 @@ class SearchMeta(_Open):
     rules: list[dict[str, str]] = Field(
         default_factory=list, description="The merchandising rules this search matched, `{id, kind}`, winner "
                                           "first; `explain.rule` names the one that pinned or moved a result.")
+    synonyms: list[SynonymFired] | None = Field(
+        None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
+
+
+class FacetValue(_Open):
+    """One facet value and how many eligible products it holds (the `meta.total` filtering by it gives)."""
+
+    value: str | bool | float = Field(description="What to pass to the facet's filter (`price`: `50-100`; "
+                                                  "`rating` → `rating_min`; `in_stock`: true/false).")
+    count: int
+    path: str | None = Field(None, description="category: the node's path, a `category` filter value.")
+    level: int | None = Field(None, description="category: 1 for a root.")
+    children: list[FacetValue] | None = Field(None, description="category: the nodes below, by count.")
+    from_: float | None = Field(None, alias="from", description="price: lowest price of the band, inclusive.")
+    to: float | None = Field(None, description="price: the band's upper bound, exclusive (absent: none).")
+    min: float | None = Field(None, description="rating: the bucket holds products rated this or better.")
 
 
 class SearchAnswer(BaseModel):
-    """A page of results, the brand zone beside them, and meta."""
+    """A page of results, the brand zone beside them, the facets asked for, and meta."""
 
     results: list[Product]
     brand_zone: BrandZone | None
+    facets: dict[str, list[FacetValue]] | None = Field(
+        None, description="With `facets`: each facet's values over the eligible set; a facet's counts apply "
+                          "every other facet's selection but not its own.")
     meta: SearchMeta
+
+
+class BrandKeywordOwner(_Open):
+    """The brand that owns a suggested brand keyword."""
+
+    id: str = Field(description="The brand keyword's id.")
+    keyword: str
+    brand_id: str
+    brand: str
+
+
+class Suggestion(_Open):
+    """One search-box suggestion."""
+
+    text: str = Field(description="What to show and, when picked, to search for.")
+    kind: Literal["query", "product", "brand", "category"] = Field(
+        description="A popular past query, a product phrase, a brand (or brand keyword) or a category.")
+    brand_keyword: BrandKeywordOwner | None = Field(description="Set when the text is an active brand keyword.")
+
+
+class SuggestMeta(_Open):
+    """How the suggestions were made."""
+
+    took_ms: float
+    personal: bool = Field(description="The shopper's affinity brands and categories were moved up.")
+
+
+class SuggestAnswer(BaseModel):
+    """Suggestions for a prefix, best first, one per normalised text."""
+
+    suggestions: list[Suggestion]
+    meta: SuggestMeta
 
 
 class EventsAnswer(BaseModel):
@@ -103,6 +170,31 @@ class EventsAnswer(BaseModel):
     accepted: int
     rejected: list[dict[str, Any]] = Field(description="Refused items: `{index, field, message}`.")
     unknown_products: int = Field(description="Stored events about products the catalog does not hold.")
+    unknown_queries: int = Field(0, description="Stored events whose query_id the query log does not hold (yet: "
+                                                "the log is written asynchronously).")
+
+
+class ClickAnswer(BaseModel):
+    """A click stored (202): whether its query id was found in the query log yet."""
+
+    accepted: bool
+    known_query: bool = Field(description="False when the log does not hold the query id (yet: it is written "
+                                          "asynchronously); the click is stored and counted anyway.")
+
+
+class AnalyticsAnswer(_Open):
+    """Search analytics over a window of UTC days (shopper traffic only; audits left out)."""
+
+    window: dict[str, Any]
+    searches: int
+    clicks: int
+    top_queries: list[dict[str, Any]] = Field(description="`{query, count, clicks, ctr}`, most searched first.")
+    zero_result: list[dict[str, Any]] = Field(description="`{query, count}` of answers with no result.")
+    relaxed: list[dict[str, Any]] = Field(description="`{query, count}` of answers flagged `meta.relaxed`.")
+    ctr_by_position: list[dict[str, Any]] = Field(description="`{position, impressions, clicks, ctr}`, 1–10.")
+    searches_per_day: list[dict[str, Any]] = Field(description="`{day, count}`.")
+    mrr: float = Field(description="Mean over answers with a click of 1 / the best clicked position.")
+    share_personalised: float
 
 
 class ProfileAnswer(_Open):
@@ -129,6 +221,9 @@ class Health(_Open):
     model: str
     model_loaded: bool
     pid: int = Field(description="The process that answered (a server worker: each keeps its own replica).")
+    query_log: dict[str, int] | None = Field(
+        None, description="This worker's query-log writer: records `queued`, `written`, and `dropped` (queue full "
+                          "or Elasticsearch refusing; the searches themselves never failed).")
 
 
 class Ready(_Open):
@@ -137,6 +232,16 @@ class Ready(_Open):
     ready: bool
     index_version: str | None = None
     reason: str | None = None
+
+
+class SynonymsReloaded(_Open):
+    """The synonym set now in force in the process that answered (each server worker keeps its own)."""
+
+    rules: int = Field(description="Rules in force: the file's plus the brand-keyword aliases.")
+    file: str | None = Field(description="The synonym file's name (None: `STORESEARCH_SYNONYMS=off`).")
+    file_rules: int
+    brand_rules: int = Field(description="Equivalences of brand keywords and their aliases (live version).")
+    pid: int = Field(description="The process that reloaded; other workers re-read a changed file on their own.")
 
 
 class AuditStarted(BaseModel):
@@ -169,32 +274,18 @@ class AuditRun(_Open):
     status: str
 
 
-class StoredRule(_Open):
-    """A merchandising rule as stored: the body that was put, its id and when it changed."""
+class Persona(_Open):
+    """A sample shopper: its kind, query, preference and viewing history (timestamped relative to now)."""
 
     id: str
-    kind: Literal["pin", "hide", "boost", "bury"]
-    query: str = Field(description="The rule's query, normalised.")
-    match: Literal["exact", "phrase", "contains"]
-    products: list[str]
-    priority: int
-    position: int | None = Field(None, description="Pins: the 1-based place of the first product.")
-    by: int | None = Field(None, description="Boosts and buries: places moved.")
-    active_from: str | None = None
-    active_to: str | None = None
-    note: str | None = None
-    updated: str
-    revision: int
+    kind: str
+    query: str | None
+    preferred: dict[str, Any] | None
+    history: list[dict[str, Any]] = Field(description="`{product_id, action, ts}`: send it as `POST /search` "
+                                                      "`history`.")
 
 
-class RuleList(BaseModel):
-    """Every rule, by id."""
+class PersonaList(BaseModel):
+    """The sample shoppers the search page offers (empty unless the server was given a personas file)."""
 
-    rules: list[StoredRule]
-
-
-class RuleDeleted(BaseModel):
-    """A rule deleted."""
-
-    id: str
-    deleted: bool
+    personas: list[Persona]

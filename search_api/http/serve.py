@@ -38,7 +38,8 @@ def serve(settings: ApiSettings, options: ServeOptions) -> int:
     """Serve until stopped (a signal); returns the exit code.
 
     Raises:
-        ConfigError: the options contradict each other (waitress with several workers).
+        ConfigError: the options contradict each other (waitress with several workers), or the
+            synonym file does not parse.
 
     """
     server = options.server or settings.api_server
@@ -50,6 +51,7 @@ def serve(settings: ApiSettings, options: ServeOptions) -> int:
     threads = options.threads or settings.api_threads or THREADS[server]
     host, port = options.host or settings.api_host, options.port or settings.api_port
     rt = Runtime(settings)
+    _ = rt.synonyms  # a bad synonym file stops the start before the model loads (ConfigError: file:line)
     try:
         live = rt.load_shared()
         log.info("live index: %s", live.index if live else "none yet (run `indexer build`)")

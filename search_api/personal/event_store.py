@@ -1,7 +1,7 @@
-"""Viewing events in Elasticsearch: one index per UTC day behind an alias, so retention is cheap.
+"""Viewing events in Elasticsearch: one index per UTC day behind an alias (`core/daily.py`).
 
-An index template (`<events_prefix>-events`) gives every `<events_prefix>-events-YYYY.MM.DD` index
-its mapping (`mappings/events.json`) and the alias when a bulk write first creates it. Writes are
+Every `<events_prefix>-events-YYYY.MM.DD` index gets its mapping (`mappings/events.json`) and the
+alias from an index template when a bulk write first creates it. Writes are
 append-only (`create` with generated ids) and acknowledged per item: only what Elasticsearch
 accepted is counted, items it pushed back with 429 are retried with backoff, anything else it
 refused is reported with its batch index. Dropping a day is deleting one index, not a
@@ -12,18 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import bulk_append, engine_errors, mappings
+from search_api.core import daily
 from search_api.core.settings import ApiSettings
 from search_api.personal.events import Event
 
-DAY_FORMAT = "%Y.%m.%d"
-TEMPLATE_PRIORITY = 200
-"""Above Elasticsearch's built-in templates (100), so ours wins even for an odd prefix."""
 RETRIES = 3
 """Retries of events answered 429, starting BACKOFF_S apart: a client waits for the answer."""
 BACKOFF_S = 0.25
@@ -36,39 +34,27 @@ def events_prefix(settings: ApiSettings) -> str:
 
 def day_index(settings: ApiSettings, day: date) -> str:
     """The index holding events whose UTC timestamp falls on `day`."""
-    return f"{events_prefix(settings)}-{day.strftime(DAY_FORMAT)}"
+    return daily.day_index(events_prefix(settings), day)
 
 
 def index_day(settings: ApiSettings, name: str) -> date | None:
     """The day of a daily events index (None for a name that only looks like one)."""
-    stem = events_prefix(settings) + "-"
-    if not name.startswith(stem):
-        return None
-    try:
-        return datetime.strptime(name[len(stem):], DAY_FORMAT).date()
-    except ValueError:
-        return None
+    return daily.index_day(events_prefix(settings), name)
 
 
 def ensure_template(es: Elasticsearch, settings: ApiSettings) -> None:
-    """Install (or refresh) the index template of the daily indices; idempotent.
+    """Install (or refresh) the index template of the daily events indices; idempotent.
 
     Raises:
         EngineError: Elasticsearch refused it.
 
     """
-    body = mappings.load(settings.mappings_dir, "events")
-    with engine_errors("installing the events index template"):
-        es.indices.put_index_template(
-            name=events_prefix(settings), index_patterns=[f"{events_prefix(settings)}-*"],
-            priority=TEMPLATE_PRIORITY,
-            template={**body, "aliases": {events_prefix(settings): {}}})
+    daily.ensure_template(es, events_prefix(settings), mappings.load(settings.mappings_dir, "events"), "events")
 
 
 def drop_template(es: Elasticsearch, settings: ApiSettings) -> None:
     """Remove the index template (tests and benchmarks cleaning up after themselves)."""
-    with engine_errors("deleting the events index template"):
-        es.options(ignore_status=404).indices.delete_index_template(name=events_prefix(settings))
+    daily.drop_template(es, events_prefix(settings), "events")
 
 
 def known_products(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str]) -> set[str]:
@@ -88,6 +74,22 @@ def known_products(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str])
     return {hit["fields"]["id"][0] for hit in response["hits"]["hits"]}
 
 
+def logged_queries(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Query id → the logged query's `q`, `lang` and `brand_keyword`, for the ids the log holds.
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    unique = sorted(set(ids))
+    if not unique:
+        return {}
+    with engine_errors("checking query ids"):
+        response = es.search(index=settings.queries_alias, size=len(unique), source=["q", "lang", "brand_keyword"],
+                             query={"ids": {"values": unique}}, ignore_unavailable=True, allow_no_indices=True)
+    return {hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]}
+
+
 @dataclass
 class WriteReport:
     """What one batch wrote: `accepted` were acknowledged by Elasticsearch, `rejected` were not."""
@@ -98,18 +100,25 @@ class WriteReport:
     users: set[str] = field(default_factory=set)
 
 
-def _doc(event: Event, known: bool, received: str) -> dict[str, Any]:
+def _doc(event: Event, known: bool, received: str, query: dict[str, Any] | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = {"user_id": event.user_id, "product_id": event.product_id,
                            "action": event.action, "source": event.source,
                            "ts": event.ts.isoformat(timespec="milliseconds"),
                            "known_product": known, "received_at": received}
     if event.dwell_ms is not None:
         doc["dwell_ms"] = event.dwell_ms
+    if event.query_id is not None:
+        doc["query_id"] = event.query_id
+        if event.position is not None:
+            doc["position"] = event.position
+        if query:
+            doc.update(query=query.get("q"), query_lang=query.get("lang"),
+                       query_brand_keyword=query.get("brand_keyword"))
     return doc
 
 
 def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, known: set[str],
-          refresh: bool | str = False) -> WriteReport:
+          refresh: bool | str = False, queries: dict[str, dict[str, Any]] | None = None) -> WriteReport:
     """Append events to their daily indices; count per item what Elasticsearch accepted.
 
     Args:
@@ -117,6 +126,7 @@ def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, 
         settings: names of the indices.
         events: validated events.
         known: product ids that exist (the others are written but counted as unknown).
+        queries: logged queries by id (`logged_queries`), copied onto the events tied to them.
         refresh: False, True or "wait_for" (read-your-writes for tests and small clients).
 
     Raises:
@@ -124,7 +134,9 @@ def write(es: Elasticsearch, settings: ApiSettings, events: Sequence[Event], *, 
 
     """
     received = datetime.now(UTC).isoformat(timespec="milliseconds")
-    docs = [(day_index(settings, e.ts.date()), _doc(e, e.product_id in known, received)) for e in events]
+    found = queries or {}
+    docs = [(day_index(settings, e.ts.date()), _doc(e, e.product_id in known, received, found.get(e.query_id or "")))
+            for e in events]
     bulk = bulk_append(es, docs, what="writing events", refresh=refresh, retries=RETRIES, backoff_s=BACKOFF_S)
     refused = {f.position for f in bulk.failures}
     return WriteReport(
@@ -160,20 +172,10 @@ def recent(es: Elasticsearch, settings: ApiSettings, user_id: str, *, limit: int
 
 def drop_older_than(es: Elasticsearch, settings: ApiSettings, days: int, *, today: date | None = None,
                     dry_run: bool = False) -> list[str]:
-    """Delete daily indices of days before `today - days` (UTC); returns their names, oldest first.
+    """Delete daily events indices of days before `today - days` (UTC); returns their names, oldest first.
 
     Raises:
         EngineError: Elasticsearch failed.
 
     """
-    cutoff = (today or datetime.now(UTC).date()) - timedelta(days=days)
-    with engine_errors("listing events indices"):
-        found = es.indices.get(index=f"{events_prefix(settings)}-*", expand_wildcards="open,closed",
-                               allow_no_indices=True, ignore_unavailable=True)
-    old = sorted((day, name) for name in found if (day := index_day(settings, name)) and day < cutoff)
-    names = [name for _, name in old]
-    if not dry_run:
-        for start in range(0, len(names), 50):  # keeps the URL short
-            with engine_errors("dropping events indices"):
-                es.indices.delete(index=",".join(names[start:start + 50]))
-    return names
+    return daily.drop_older_than(es, events_prefix(settings), days, "events", today=today, dry_run=dry_run)

@@ -32,6 +32,10 @@ ACTIONS = tuple(DEFAULT_ACTION_WEIGHTS)
 SOURCES = ("feed", "search", "live", "mall")
 MAX_ID_CHARS = 128
 MAX_DWELL_MS = 24 * 3600 * 1000
+QUERY_ID_PATTERN = r"^[0-9a-f]{32}$"
+"""What `meta.query_id` looks like (a UUID4 in hex): anything else is a client bug, refused."""
+MAX_POSITION = 1000
+"""Paging stops at 1,000 results: no product is shown further down."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,10 @@ class Event:
     source: str
     ts: datetime
     dwell_ms: int | None = None
+    query_id: str | None = None
+    """The search answer this event happened on (`meta.query_id`), for search-sourced events."""
+    position: int | None = None
+    """The product's 1-based position in that answer."""
 
 
 def parse_ts(value: Any) -> datetime:
@@ -137,6 +145,12 @@ class ViewingEvent(BaseModel):
     ts: Timestamp = Field(None, description="When (default: now).")
     dwell_ms: Annotated[int | None, refuse(is_bool_or_text, "must be an integer")] = Field(
         None, ge=0, le=MAX_DWELL_MS, description="How long the product was on screen.")
+    query_id: Annotated[str | None, StringConstraints(pattern=QUERY_ID_PATTERN)] = Field(
+        None, description="The search answer's `meta.query_id` this event happened on (a click, add_to_cart or "
+                          "order with source `search`).")
+    position: Annotated[int | None, refuse(is_bool_or_text, "must be an integer")] = Field(
+        None, ge=1, le=MAX_POSITION, description="The product's 1-based position in that answer (meaningful with "
+                                                 "query_id; stored as given).")
 
 
 _EVENTS = TypeAdapter(Annotated[list[ViewingEvent], BeforeValidator(_batch)])
@@ -152,7 +166,8 @@ def parse_events(body: Any, *, now: datetime, settings: ApiSettings) -> list[Eve
 
     """
     items: list[ViewingEvent] = validate_events(_EVENTS, body, root="body", context=Window(now, settings))
-    return [Event(e.user_id, e.product_id, e.action, e.source, e.ts or now, e.dwell_ms) for e in items]
+    return [Event(e.user_id, e.product_id, e.action, e.source, e.ts or now, e.dwell_ms, e.query_id, e.position)
+            for e in items]
 
 
 def parse_history(body: Any, *, now: datetime, settings: ApiSettings) -> list[Event]:

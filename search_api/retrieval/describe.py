@@ -13,7 +13,7 @@ from search_api.personal.personalize import keyword_factor
 from search_api.personal.profile import Profile
 from search_api.retrieval.legs import LegResult, LegStatus, Retrieved
 from search_api.retrieval.paging import Page
-from search_api.retrieval.params import Mode, SearchRequest
+from search_api.retrieval.params import SearchRequest
 
 Ranks = dict[str, dict[str, tuple[int, float]]]
 """Leg name → id → (1-based rank, native score) in that leg."""
@@ -62,18 +62,11 @@ def result_items(req: SearchRequest, page: Page, scores: Mapping[str, float], re
             continue
         item = dict(page.docs[doc_id])
         item["id"] = doc_id
-        item["score"] = round(scores[doc_id], 6)
+        item["score"] = round(scores.get(doc_id, 0.0), 6)  # 0: beyond the fused candidates
         if req.explain:
             item["explain"] = explain(doc_id, item, ranks, retrieved.personal, affinity, settings)
         items.append(item)
     return items
-
-
-def total(req: SearchRequest, retrieved: Retrieved, page: Page) -> int:
-    """`meta.total`: the keyword leg's hit count, at least the fused candidates in hybrid mode."""
-    keyword = retrieved.results.get("keyword")
-    hits = keyword.total if keyword is not None else len(page.ordered)
-    return max(hits, len(page.ordered)) if req.mode == Mode.HYBRID else hits
 
 
 RELAXED_ORDER = ("most_terms", "any_term", "semantic")
@@ -99,7 +92,7 @@ def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_
     """The answer's `meta`: what answered, how, and whether anything failed."""
     profile = retrieved.profile
     return {
-        "total": total(req, retrieved, page),
+        "total": page.total,
         "took_ms": took_ms,
         "index_version": index,
         "mode": req.mode,
@@ -110,4 +103,5 @@ def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_
         "degraded": bool(retrieved.failed),
         "relaxed": relaxed(retrieved, page),
         "corrected": keyword.corrected if (keyword := retrieved.results.get("keyword")) is not None else None,
+        **({"synonyms": [f.describe() for f in retrieved.synonyms.fired]} if req.explain else {}),
     }

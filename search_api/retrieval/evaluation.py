@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from indexer.index_format import ConfigError
 from search_api.retrieval import hybrid
 from search_api.retrieval.params import parse_search
 from search_api.retrieval.runtime import Runtime
@@ -30,9 +31,25 @@ class Judged:
 
 
 def load_judgments(path: Path) -> list[Judged]:
-    """Read `[{"query", "ratings": {id: gain}}]`."""
-    rows = json.loads(Path(path).read_text(encoding="utf-8"))
-    return [Judged(r["query"], {k: int(v) for k, v in r["ratings"].items()}) for r in rows]
+    """Read `[{"query", "ratings": {id: gain}}]` (ESCI or click-derived).
+
+    Raises:
+        ConfigError: the file is missing, not JSON, or not that shape (names the entry).
+
+    """
+    try:
+        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read judgments: {exc}") from None
+    if not isinstance(rows, list):
+        raise ConfigError(f"{path}: judgments must be a JSON array of {{query, ratings}}")
+    out = []
+    for i, row in enumerate(rows):
+        try:
+            out.append(Judged(str(row["query"]), {str(k): int(v) for k, v in row["ratings"].items()}))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise ConfigError(f"{path}: entry {i} is not {{\"query\": text, \"ratings\": {{id: gain}}}}") from None
+    return out
 
 
 def ndcg_at(ranked: Sequence[str], ratings: Mapping[str, int], k: int = 10) -> float:
@@ -66,16 +83,19 @@ class Scores:
     recall100: float
     mrr: float
     queries: int
+    per_query: tuple[float, ...] = ()
+    """Each query's nDCG@10, in the judgments' order (paired comparisons)."""
 
 
 def evaluate(rt: Runtime, judged: Sequence[Judged], mode: str) -> Scores:
     """Run every query through the live search path in `mode` and average the metrics."""
-    ndcg = recall = mrr = 0.0
+    ndcgs: list[float] = []
+    recall = mrr = 0.0
     for item in judged:
         out = hybrid.search(rt, parse_search({"q": item.query, "mode": mode, "size": 100}))
         ranked = [r["id"] for r in out["results"]]
-        ndcg += ndcg_at(ranked, item.ratings)
+        ndcgs.append(ndcg_at(ranked, item.ratings))
         recall += recall_at(ranked, item.ratings)
         mrr += reciprocal_rank(ranked, item.ratings)
     n = max(len(judged), 1)
-    return Scores(mode, ndcg / n, recall / n, mrr / n, len(judged))
+    return Scores(mode, sum(ndcgs) / n, recall / n, mrr / n, len(judged), tuple(ndcgs))

@@ -6,13 +6,15 @@ query and a title (a title's 抱枕 can sit inside a longer word); Latin words a
 of Chinese words (`baozhen` finds 抱枕).
 
 Matching is strict first and relaxed only when that finds too little (`relax.py`): the hits are
-those matching all the query's terms, else most of them; the scores are always the OR query's.
-Misspelled words are corrected against the index vocabulary in the same request (`spelling.py`);
-a corrected query is searched alongside the query as typed, scored a little below it.
+those matching all the query's terms, else most of them, else any; the scores are always the OR
+query's. When strict matching finds too little, misspelled words are also looked for in the index
+vocabulary (`spelling.py`); a corrected query is searched alongside the query as typed, scored a
+little below it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +23,7 @@ from elasticsearch import Elasticsearch
 from indexer.index_format import engine_errors
 from search_api.personal.personalize import boosted
 from search_api.retrieval.clauses import text_clauses
-from search_api.retrieval.filters import filter_clauses, hidden_clause
+from search_api.retrieval.filters import filter_clauses, gone_clause, status_clause
 from search_api.retrieval.legs import LegResult
 from search_api.retrieval.params import SearchRequest
 from search_api.retrieval.relax import Level, choose_level, hit_level, level_filter, level_markers
@@ -30,19 +32,58 @@ from search_api.retrieval.spelling import cooccurrence_aggs, corrected, correcti
 TYPO_BOOST = 0.8
 """A corrected query scores below the query as typed: the shopper's own words come first."""
 
+SYNONYM_BOOST = 0.8
+"""A synonym variant ("sofa cover" for "couch cover") scores below the query as typed, like a
+correction: where the words are about as common, the shopper's own wording ranks first (a synonym
+far rarer than the typed word can still outrank it: BM25 weighs each word by its own rarity)."""
+
+
+def _texts(q: str, fixed: str | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """The texts searched (as typed, corrected) and the OR query's clauses for them."""
+    texts = [q] if fixed is None else [q, fixed]
+    return texts, text_clauses(q) + (text_clauses(fixed, TYPO_BOOST) if fixed is not None else [])
+
+
+def matching_clause(q: str, fixed: str | None, level: Level) -> dict[str, Any] | None:
+    """The keyword matches of an answer at its level, scored by the OR query (None: no keyword match).
+
+    The eligible set's keyword part (`eligible.py`): the same products the keyword leg's hits
+    are drawn from, before filters and without personal boosts.
+    """
+    texts, should = _texts(q, fixed)
+    if not should or level is Level.NONE:
+        return None
+    return {"bool": {"should": should, "minimum_should_match": 1, "filter": [level_filter(texts, level)]}}
+
+
+def level_counts(texts: list[str]) -> dict[str, Any]:
+    """Aggregations counting the default-visible matches at each level, whatever the filters.
+
+    The level is chosen before the shopper's filters apply, so a filter narrows an answer's
+    matches (and its facet counts stay what filtering by them gives) instead of relaxing them.
+    """
+    shown = status_clause(())
+    return {"all": {"filter": {"bool": {"filter": [level_filter(texts, Level.ALL), shown]}}},
+            "most": {"filter": {"bool": {"filter": [level_filter(texts, Level.MOST), shown]}}},
+            "any": {"filter": shown}}
+
 
 def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any]] | None = None,
-                 max_boost: float = 1.0, fixed: str | None = None, level: Level = Level.ALL) -> dict[str, Any] | None:
+                 max_boost: float = 1.0, fixed: str | None = None, level: Level = Level.ALL,
+                 synonyms: Sequence[str] = ()) -> dict[str, Any] | None:
     """The search body of the keyword leg, or None when the query has no searchable tokens.
 
     `functions` (personal affinity boosts, see `personalize.boosted`) multiply the score of
     matching documents by at most `max_boost`. `fixed` is the spelling-corrected query, searched
-    alongside the query as typed; `level` how strictly hits must match (`relax.py`).
+    alongside the query as typed; `level` how strictly hits must match (`relax.py`). `synonyms`
+    are the query's synonym variants (`Expansion.variants`), searched alongside it too; none
+    leaves the body exactly as it is without synonyms. The filters and the level are a
+    `post_filter`; the all-terms count (`aggs.all`) is taken before the filters.
     """
-    texts = [req.q] if fixed is None else [req.q, fixed]
-    should = text_clauses(req.q) + (text_clauses(fixed, TYPO_BOOST) if fixed is not None else [])
+    texts, should = _texts(req.q, fixed)
     if not should:
         return None
+    texts, should = texts + list(synonyms), should + [c for v in synonyms for c in text_clauses(v, SYNONYM_BOOST)]
     should += level_markers(texts, level)
     body: dict[str, Any] = {
         "size": size,
@@ -50,14 +91,25 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
         "stored_fields": "_none_",
         "docvalue_fields": ["id"],
         "track_total_hits": True,
-        "query": boosted({"bool": {"should": should, "minimum_should_match": 1,
-                                   "filter": filter_clauses(req), "must_not": [hidden_clause()]}},
+        "query": boosted({"bool": {"should": should, "minimum_should_match": 1, "must_not": [gone_clause()]}},
                          functions or [], max_boost),
-        "post_filter": level_filter(texts, level),
+        "post_filter": {"bool": {"filter": [level_filter(texts, level), *filter_clauses(req)]}},
     }
     if level is Level.ALL:
-        body["aggs"] = {"most": {"filter": level_filter(texts, Level.MOST)}, "any": {"filter": {"match_all": {}}}}
+        body["aggs"] = {"all": level_counts(texts)["all"]}
     return body
+
+
+def probe_body(body: dict[str, Any], texts: list[str], spell_check: str | None) -> dict[str, Any]:
+    """No hits: the products matching all, most and any of `texts` (before filters), and a spelling check."""
+    probe = {"size": 0, "track_total_hits": False, "query": body["query"], "aggs": level_counts(texts)}
+    checks = suggesters(spell_check) if spell_check is not None else {}
+    return probe | ({"suggest": checks} if checks else {})
+
+
+def _all_terms(response: Any) -> int:
+    """Default-visible products matching all the query's terms, whatever the filters (a level-ALL body)."""
+    return int(response["aggregations"]["all"]["doc_count"])
 
 
 def _hits(response: Any, level: Level = Level.ALL) -> LegResult:
@@ -71,39 +123,45 @@ def _hits(response: Any, level: Level = Level.ALL) -> LegResult:
 
 def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
            functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0,
-           relax_below: int = 1, typos: bool = True) -> LegResult:
-    """Run the keyword leg (with personal boosts when `functions` are given).
+           relax_below: int = 1, typos: bool = True, synonyms: Sequence[str] = ()) -> LegResult:
+    """Run the keyword leg (with personal boosts when `functions` are given, and `synonyms` variants).
 
-    One request in the common case; two more when a word was misspelled (checking the corrections,
-    then searching the corrected query alongside the query as typed) and another when all-terms
-    matching found fewer than `relax_below` products.
+    One request when at least `relax_below` products match all the query's terms (the common
+    case: nothing to relax, and a query that matches that well is not misspelled). Otherwise a
+    probe counts the looser levels and checks the spelling, corrections are checked against the
+    rest of the query and searched, and the hits are fetched at the level chosen.
 
     Raises:
         EngineError: Elasticsearch failed.
 
     """
-    body = keyword_body(req, size=size, functions=functions, max_boost=max_boost)
+    body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, synonyms=synonyms)
     if body is None:
         return LegResult([], [], 0)
-    checks = suggesters(req.q) if typos else {}
-    if checks:
-        body["suggest"] = checks
     with engine_errors("keyword search"):
         response = es.search(index=index, **body)
-        fixed = _respelled(es, index, req.q, response.get("suggest"))
-        if fixed is not None:
-            body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed)
-            response = es.search(index=index, **body)
         strict = _hits(response)
-        aggs = response["aggregations"]
-        level = choose_level((strict.total, aggs["most"]["doc_count"], aggs["any"]["doc_count"]), relax_below)
+        if _all_terms(response) >= relax_below:
+            return strict
+        counts = es.search(index=index, **probe_body(body, [req.q, *synonyms], req.q if typos else None))
+        fixed = _respelled(es, index, req.q, counts.get("suggest"))
+        if fixed is not None:
+            body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed,
+                                synonyms=synonyms)
+            response = es.search(index=index, **body)
+            strict = replace(_hits(response), corrected=fixed)
+            if _all_terms(response) >= relax_below:
+                return strict
+            counts = es.search(index=index, **probe_body(body, [req.q, fixed, *synonyms], None))
+        aggs = counts["aggregations"]
+        level = choose_level([aggs[name]["doc_count"] for name in ("all", "most", "any")], relax_below)
         if level is Level.ALL:
-            return replace(strict, corrected=fixed)
+            return strict
         if level is Level.NONE:
             return LegResult([], [], 0, relaxed=level.value, corrected=fixed)
-        body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed, level=level)
-        response = es.search(index=index, **body)
-    return replace(_hits(response, level), corrected=fixed)
+        body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed, level=level,
+                            synonyms=synonyms)
+        return replace(_hits(es.search(index=index, **body), level), corrected=fixed)
 
 
 def _respelled(es: Elasticsearch, index: str, q: str, suggest: Any) -> str | None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from search_api.personal.profile import Profile
+from search_api.synonyms.expansion import NOTHING, Expansion
 
 LEG_ORDER = ("personal", "semantic", "keyword", "profile")
 """The order of `meta.legs`: the profile is settled first, the profile leg last."""
@@ -116,6 +117,8 @@ class Retrieved:
     results: Mapping[str, LegResult]
     profile: Profile | None = None
     """The profile built for the request (possibly empty); None when none was asked for or it failed."""
+    synonyms: Expansion = NOTHING
+    """The synonyms the keyword leg searched with."""
 
     @property
     def personal(self) -> Profile | None:

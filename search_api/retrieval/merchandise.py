@@ -6,7 +6,7 @@ puts its keyword's landing products first, as a pin would. Pins, boosts and buri
 apply to relevance-ordered organic results only (a price sort is the shopper's order, not ours);
 they count positions in what the shopper sees, so the pinned products and the head of the
 candidates the plan can touch (its deepest place, plus slack) go through the request's filters
-first, in one doc-values call (`hydrate.eligible`): a product that is off-shelf, deleted or
+first, in one doc-values call (`passing`): a product that is off-shelf, deleted or
 filtered out is never pinned into view. That call is the whole cost of a positional rule;
 matching itself is a few dict lookups (`rules.index`).
 """
@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from indexer.index_format import IndexerError
+from elasticsearch import Elasticsearch
+
+from indexer.index_format import IndexerError, engine_errors
 from search_api.core.errors import SearchUnavailable
+from search_api.retrieval.filters import filter_clauses, gone_clause
 from search_api.retrieval.fusion import Ranked
-from search_api.retrieval.hydrate import eligible
 from search_api.retrieval.params import SearchRequest, Sort
 from search_api.retrieval.runtime import Runtime
 from search_api.rules import actions
@@ -35,6 +37,22 @@ class Applied:
 
     rules: tuple[Rule, ...] = ()
     placed: Mapping[str, Rule] = field(default_factory=dict)
+    hidden: frozenset[str] = frozenset()
+
+    def widen(self, query: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The eligible set's query with the pinned products in and the hidden ones out (as is without rules).
+
+        Paging counts, facets and pages the eligible set: a pinned product the legs did not find
+        must be in it, and a hidden one must not come back beyond the fused candidates.
+        """
+        pinned = sorted(p for p, rule in self.placed.items() if rule.kind == "pin")
+        if not pinned and not self.hidden:
+            return query
+        should = ([query] if query is not None else []) + ([{"ids": {"values": pinned}}] if pinned else [])
+        if not should:
+            return None
+        return {"bool": {"should": should, "minimum_should_match": 1,
+                         "must_not": [{"ids": {"values": sorted(self.hidden)}}] if self.hidden else []}}
 
     def describe(self) -> list[dict[str, str]]:
         """`meta.rules`: the rules in effect for this search, winner first."""
@@ -76,14 +94,28 @@ def apply_rules(rt: Runtime, index: str, req: SearchRequest, ranked: Ranked, *,
     plan = _plan(req, matched, landing)
     if not plan.positional:
         out, placed = actions.arrange(ranked, plan)
-        return out, Applied(plan.rules, placed)
+        return out, Applied(plan.rules, placed, frozenset(plan.hidden))
     shown, head = _shown(rt, index, req, ranked, plan)
     if landing:  # the landing products that can be shown, one after the other from the top
         plan = _plan(req, matched, tuple(p for p in landing if p in shown))
     out, placed = actions.arrange([item for item in ranked[:head] if item[0] in shown], plan, pinnable=shown)
     pinned = set(plan.pinned())
     out += [item for item in ranked[head:] if item[0] not in plan.hidden and item[0] not in pinned]
-    return out, Applied(plan.rules, placed)
+    return out, Applied(plan.rules, placed, frozenset(plan.hidden))
+
+
+def passing(es: Elasticsearch, index: str, ids: list[str], req: SearchRequest) -> set[str]:
+    """The ids that pass the request's filters (status included) and are not deleted (doc values only).
+
+    Raises:
+        EngineError: Elasticsearch failed.
+
+    """
+    with engine_errors("filtering candidates for rules"):
+        hits = es.search(index=index, size=len(ids), stored_fields="_none_", docvalue_fields=["id"],
+                         query={"bool": {"filter": [{"ids": {"values": ids}}, *filter_clauses(req)],
+                                         "must_not": [gone_clause()]}})["hits"]["hits"]
+    return {hit["fields"]["id"][0] for hit in hits}
 
 
 HEAD_SLACK = 20
@@ -104,10 +136,10 @@ def _shown(rt: Runtime, index: str, req: SearchRequest, ranked: Ranked, plan: ac
     need = plan.depth(ids)
     head = min(len(ids), need + need // 2 + HEAD_SLACK)
     try:
-        shown = set(eligible(rt.es, index, list(dict.fromkeys(ids[:head] + plan.pinned())), req))
+        shown = passing(rt.es, index, list(dict.fromkeys(ids[:head] + plan.pinned())), req)
         if head < len(ids) and sum(1 for doc_id in ids[:head] if doc_id in shown) < need:
             head = len(ids)
-            shown = set(eligible(rt.es, index, list(dict.fromkeys(ids + plan.pinned())), req))
+            shown = passing(rt.es, index, list(dict.fromkeys(ids + plan.pinned())), req)
     except IndexerError as exc:
         raise SearchUnavailable(f"could not filter candidates for rules: {exc}") from exc
     return shown, head

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -47,6 +47,24 @@ class Sort(StrEnum):
     PRICE_DESC = "price_desc"
     SALES = "sales"
     RATING = "rating"
+    NEWEST = "newest"
+
+
+class Status(StrEnum):
+    """A product's shelf status a shopper may ask for (deleted products are never shown)."""
+
+    ON_SALE = "on_sale"
+    SOLD_OUT = "sold_out"
+    OFF_SHELF = "off_shelf"
+
+
+FACETS = ("brand", "category", "price", "color", "rating", "in_stock")
+"""The facets an answer can count (`facets=all` asks for every one)."""
+_FACET_NAME = "(?:all|" + "|".join(FACETS) + ")"
+FACETS_PATTERN = f"^{_FACET_NAME}(?:,{_FACET_NAME})*$"
+PRICE_BAND_PATTERN = r"^\d{1,9}(?:\.\d{1,2})?-(?:\d{1,9}(?:\.\d{1,2})?)?$"
+"""A price facet value: `low-high` (low ≤ price < high) or `low-` (no upper bound)."""
+MAX_RATING = 5.0
 
 
 MODES = tuple(m.value for m in Mode)
@@ -73,6 +91,15 @@ class SearchRequest:
     price_min: float | None = None
     price_max: float | None = None
     sort: Sort = Sort.RELEVANCE
+    colors: tuple[str, ...] = ()
+    shops: tuple[str, ...] = ()
+    price_bands: tuple[tuple[float, float | None], ...] = ()
+    """Price facet values as (low, high or None): low ≤ price < high, OR-ed."""
+    rating_min: float | None = None
+    statuses: tuple[Status, ...] = ()
+    """Shelf statuses shown; empty means on sale only."""
+    facets: tuple[str, ...] = ()
+    """The facets to count (`FACETS` names)."""
     user_id: str | None = None
     history: tuple[Event, ...] | None = None
     """Inline history (POST only); given, it replaces stored events, even when empty."""
@@ -112,13 +139,38 @@ def _searchable(text: str) -> str:
     return text
 
 
+def _band(value: str) -> tuple[float, float | None]:
+    """A price facet value as (low, high or None); a band with high ≤ low matches nothing."""
+    low, _, high = value.partition("-")
+    return float(low), float(high) if high else None
+
+
+def _stock(value: Any) -> Any:
+    """`in_stock` values: JSON booleans read as the query string's `true`/`false`."""
+    items = value if isinstance(value, list | tuple) else [value]
+    return [str(v).lower() if isinstance(v, bool) else v for v in items]
+
+
+def wanted_facets(values: Sequence[str]) -> tuple[str, ...]:
+    """The facets named by `facets` values (comma lists; `all` is every facet), in `FACETS` order."""
+    named = {name for value in values for name in value.split(",")}
+    return FACETS if "all" in named else tuple(f for f in FACETS if f in named)
+
+
 _Integer = refuse(is_bool, "must be an integer")
 _Number = refuse(is_bool, "must be a number")
 Query = Annotated[str, AfterValidator(normalize), StringConstraints(min_length=1, max_length=MAX_QUERY_CHARS),
                   not_blank(), AfterValidator(_searchable)]
 """Length counted after normalising (NFKC, lower case, one space between words)."""
+UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_USER_ID_CHARS),
+                   not_blank()]
+"""A shopper id as sent by search and suggestion requests."""
 FilterValues = Annotated[tuple[NonBlank, ...], Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)]
-_SCALARS = frozenset({"q", "size", "from", "mode", "explain", "price_min", "price_max", "sort", "user_id"})
+Stock = Annotated[tuple[Literal["true", "false"], ...], Field(max_length=2),
+                  BeforeValidator(_filter_values), BeforeValidator(_stock)]
+"""`in_stock` values (`_stock` runs first: pydantic runs before-validators last to first)."""
+_SCALARS = frozenset({"q", "size", "from", "mode", "explain", "price_min", "price_max", "rating_min", "sort",
+                      "user_id"})
 
 
 class SearchParams(BaseModel):
@@ -144,10 +196,26 @@ class SearchParams(BaseModel):
     category: FilterValues = Field((), description="Only these categories, at any level of the path.")
     price_min: Annotated[float | None, _Number] = Field(None, ge=0, description="Lowest price, inclusive.")
     price_max: Annotated[float | None, _Number] = Field(None, ge=0, description="Highest price, inclusive.")
-    sort: Sort = Field(Sort.RELEVANCE, description="Result order.")
-    user_id: Annotated[str | None, StringConstraints(
-        strip_whitespace=True, min_length=1, max_length=MAX_USER_ID_CHARS), not_blank()] = Field(
-        None, description="Personalise with this shopper's stored viewing history.")
+    sort: Sort = Field(Sort.RELEVANCE, description="Result order: relevance, or price/sales/rating/newest over "
+                                                   "every eligible product, relevance breaking ties.")
+    color: FilterValues = Field((), description="Only these colours (repeat the key for several).")
+    shop: FilterValues = Field((), description="Only these shops (repeat the key for several).")
+    price: Annotated[tuple[Annotated[str, StringConstraints(pattern=PRICE_BAND_PATTERN)], ...],
+                     Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)] = Field(
+        (), description="Price bands as the price facet names them: `low-high` (low ≤ price < high) or `low-`; "
+                        "several are OR-ed, and AND-ed with price_min/price_max.")
+    rating_min: Annotated[float | None, _Number] = Field(
+        None, ge=0, le=MAX_RATING, description="Lowest rating, inclusive (the rating facet's values).")
+    in_stock: Stock = Field(
+        (), description="`true`: on sale; `false`: sold out; both: either. Default: on sale only.")
+    status: Annotated[tuple[Status, ...], Field(max_length=len(Status)), BeforeValidator(_filter_values)] = Field(
+        (), description="Shelf statuses to show (with in_stock's, OR-ed). Default: on_sale; sold-out and "
+                        "off-shelf products are shown only when asked for.")
+    facets: Annotated[tuple[Annotated[str, StringConstraints(pattern=FACETS_PATTERN)], ...],
+                      Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)] = Field(
+        (), description="Facets to count over the eligible set: " + ", ".join(FACETS) + ", or all "
+                        "(comma-separated or repeated).")
+    user_id: UserId | None = Field(None, description="Personalise with this shopper's stored viewing history.")
     history: SkipValidation[list[HistoryEvent] | None] = Field(
         None, description="POST only: an inline viewing history used instead of stored events (even when "
                           "empty); not with user_id. Validated by `events.parse_history`.")
@@ -184,7 +252,14 @@ class SearchParams(BaseModel):
         return SearchRequest(
             q=self.q, size=self.size, offset=self.offset, mode=self.mode, explain=self.explain,
             brands=self.brand, categories=self.category, price_min=self.price_min, price_max=self.price_max,
-            sort=self.sort, user_id=self.user_id, history=tuple(history) if history is not None else None)
+            sort=self.sort, colors=self.color, shops=self.shop, price_bands=tuple(_band(b) for b in self.price),
+            rating_min=self.rating_min, statuses=self.statuses(), facets=wanted_facets(self.facets),
+            user_id=self.user_id, history=tuple(history) if history is not None else None)
+
+    def statuses(self) -> tuple[Status, ...]:
+        """The statuses asked for through `status` and `in_stock` (empty: the default, on sale)."""
+        stock = {"true": Status.ON_SALE, "false": Status.SOLD_OUT}
+        return tuple(dict.fromkeys((*self.status, *(stock[v] for v in self.in_stock))))
 
 
 def parse_search(source: Mapping[str, Any], *, history: Sequence[Event] | None = None) -> SearchRequest:

@@ -9,6 +9,8 @@ from functools import cached_property
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import Embedder, IndexerError, VectorIndex, analyzed, load_embedder, make_client
+from search_api.analytics.popular import PopularQueries
+from search_api.analytics.querylog import QueryLog
 from search_api.core.breaker import Breaker
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
@@ -16,6 +18,8 @@ from search_api.retrieval.es_guard import search_client
 from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.replica import Loaded, VectorReplica
 from search_api.rules.book import RuleBook
+from search_api.synonyms.brand_aliases import brand_rules
+from search_api.synonyms.store import SynonymStore
 
 LEG_WORKERS = 4
 """Threads that run Elasticsearch legs while the request thread encodes the query."""
@@ -66,6 +70,18 @@ class Runtime:
         return self._embedder is not None
 
     @cached_property
+    def synonyms(self) -> SynonymStore:
+        """The keyword leg's synonyms: the file (read now) and the live version's brand-keyword aliases.
+
+        Raises:
+            SynonymError: the configured file is missing or does not parse (a `ConfigError`).
+
+        """
+        s = self.settings
+        return SynonymStore(s.synonyms_file, brands=lambda: brand_rules(self.es, s.brand_keywords_alias),
+                            check_every=s.synonyms_check_seconds)
+
+    @cached_property
     def replica(self) -> VectorReplica:
         """The FAISS replica following the products alias (and its change log, if `sync_seconds`)."""
         replica = VectorReplica(self.settings, self.es)
@@ -89,6 +105,16 @@ class Runtime:
         A pool of their own: a zone waiting on its legs in the same pool could starve them.
         """
         return ThreadPoolExecutor(max_workers=LEG_WORKERS, thread_name_prefix="zone")
+
+    @cached_property
+    def query_log(self) -> QueryLog:
+        """The process's query-log writer (its thread starts with the first record)."""
+        return QueryLog(self.settings, lambda: self.es)
+
+    @cached_property
+    def popular_queries(self) -> PopularQueries:
+        """Past shopper queries for suggestions, refreshed from the query log every few minutes."""
+        return PopularQueries(self.settings, lambda: self.es)
 
     @cached_property
     def rules(self) -> RuleBook:
@@ -136,7 +162,8 @@ class Runtime:
         replica keeps its snapshot, reads through the new client and starts its sync thread here.
         """
         self._es = None
-        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles", "rules"):
+        for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles", "query_log",
+                     "popular_queries", "rules"):
             self.__dict__.pop(name, None)
         replica = self.__dict__.get("replica")
         if replica is not None:
@@ -148,6 +175,9 @@ class Runtime:
         replica = self.__dict__.get("replica")
         if replica is not None:
             replica.stop()
+        query_log = self.__dict__.get("query_log")
+        if query_log is not None:
+            query_log.close()
         for name in ("pool", "encode_pool", "zone_pool"):
             pool = self.__dict__.get(name)
             if pool is not None:

@@ -35,6 +35,7 @@ from search_api.retrieval.legs import LegResult, LegState, LegStatus, Retrieved,
 from search_api.retrieval.params import Mode, SearchRequest
 from search_api.retrieval.replica import Loaded
 from search_api.retrieval.runtime import Runtime
+from search_api.synonyms.expansion import NOTHING, Expansion
 
 ProfileBox = Future[tuple[Profile | None, LegStatus | None]]
 """The profile and its `personal` status, handed from the pool thread to the request thread."""
@@ -64,9 +65,12 @@ def build_profile(rt: Runtime, req: SearchRequest) -> tuple[Profile | None, LegS
 
 
 def keyword_depth(rt: Runtime, req: SearchRequest, personal: Profile | None) -> int:
-    """Candidates the keyword leg fetches: enough for the page, and for the profile leg's gate."""
+    """Candidates the keyword leg fetches: the same for every page (`paging` orders the rest).
+
+    Enough for the profile leg's gate too.
+    """
     settings = rt.settings
-    size = max(settings.keyword_candidates, req.offset + req.size)
+    size = settings.keyword_candidates
     if personal is not None and personal.vector is not None and req.mode == Mode.HYBRID \
             and not rt.embedder.readable(req.q):
         size = max(size, settings.personal_gate_depth)  # the profile leg picks from these
@@ -86,8 +90,8 @@ def hand_over(box: ProfileBox, outcome: tuple[Profile | None, LegStatus | None] 
 
 
 def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_box: ProfileBox,
-                          deadline: Deadline) -> LegResult | None:
-    """Build the profile (if asked for), hand it over, then run the keyword leg boosted by it.
+                          deadline: Deadline, synonyms: Expansion = NOTHING) -> LegResult | None:
+    """Build the profile (if asked for), hand it over, then run the keyword leg boosted by it (and `synonyms`).
 
     One pool thread does both in order, so the profile's Elasticsearch read overlaps the query
     encoding instead of delaying it. None: the mode has no keyword leg. Past the deadline the
@@ -109,7 +113,7 @@ def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_b
         with timed("keyword"):
             return keyword.search(es, index, req, size=keyword_depth(rt, req, personal), functions=functions,
                                   max_boost=rt.settings.personal_max_boost, relax_below=rt.settings.relax_below,
-                                  typos=rt.settings.typo_tolerance)
+                                  typos=rt.settings.typo_tolerance, synonyms=synonyms.variants)
     except IndexerError as exc:
         if deadline.expired:  # the client gave up at the deadline it was given
             raise LegTimeout from exc
@@ -144,13 +148,22 @@ def await_profile(profile_box: ProfileBox, deadline: Deadline) -> tuple[Profile 
         return profile_box.result()  # the pool thread's, had it just finished
 
 
+def semantic_depth(rt: Runtime, req: SearchRequest) -> int:
+    """Semantic candidates: the same for every page of a hybrid answer, whose eligible set must not move.
+
+    A semantic-only answer's reach the page (its order is a FAISS top-k prefix).
+    """
+    depth = rt.settings.semantic_candidates
+    return depth if req.mode == Mode.HYBRID else max(depth, req.offset + req.size)
+
+
 def semantic_leg(rt: Runtime, req: SearchRequest, vectors: VectorIndex, query_vector: np.ndarray,
                  taste: np.ndarray | None) -> tuple[LegResult | None, LegStatus]:
     """The semantic leg on the replica, bent by the shopper's taste vector when there is one."""
     settings = rt.settings
     try:
         with timed("semantic_search"):
-            return semantic.search(vectors, query_vector, size=max(settings.semantic_candidates, req.offset + req.size),
+            return semantic.search(vectors, query_vector, size=semantic_depth(rt, req),
                                    profile=taste, alpha=settings.personal_alpha,
                                    gate_depth=settings.personal_gate_depth, gate_ratio=settings.personal_gate_ratio,
                                    floor=settings.semantic_floor)
@@ -231,8 +244,10 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     if not wants_profile(req):
         profile_box.set_result((None, None))
     future = None
+    # the live version names the brand-keyword aliases in force; microseconds unless something is due
+    synonyms = rt.synonyms.expand(req.q, live.index) if req.mode in KEYWORD_MODES else NOTHING
     if wants_profile(req) or req.mode in KEYWORD_MODES:
-        future = rt.pool.submit(personal_then_keyword, rt, req, live.index, profile_box, keyword_deadline)
+        future = rt.pool.submit(personal_then_keyword, rt, req, live.index, profile_box, keyword_deadline, synonyms)
     statuses: dict[str, LegStatus] = {}
     results: dict[str, LegResult] = {}  # insertion order semantic, keyword, profile: fusion's tie order
     query_vector, encoded = encode_query(rt, req, live, semantic_deadline)  # while the pool thread works
@@ -257,4 +272,4 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     leg = profile_leg(rt, req, live, taste, statuses, results)
     if leg is not None:
         results["profile"], statuses["profile"] = leg, LegStatus(LegState.OK)
-    return Retrieved(in_leg_order(statuses), results, profile)
+    return Retrieved(in_leg_order(statuses), results, profile, synonyms)

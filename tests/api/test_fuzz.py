@@ -61,6 +61,7 @@ SCHEMA_CANNOT_SAY: dict[str, dict[str, str]] = {
                                          "position + products - 1 ≤ 100",
                              "active_to": "after active_from",
                              "query": "has words left after analysis (not only stop words)"},
+    "GET /suggest": {"q": "at most 64 characters once normalised (NFKC may lengthen text)"},
     "POST /audits": {"personas": "labels are unique (defaults included)",
                      r"personas\[\d+\]\.label": "a default label is the user_id, at most 100 characters",
                      r"personas\[\d+\]\.user_id": "a stored shopper with events in the profile window",

@@ -7,9 +7,11 @@ import json
 import pytest
 from elasticsearch import helpers
 
+from indexer.build import pipeline
 from indexer.build.pipeline import BuildOptions, build
-from indexer.core.errors import BuildError
+from indexer.core.errors import BuildError, VerificationError
 from indexer.format.vectors import VectorIndex
+from indexer.store.records import all_records
 from indexer.store.versions import alias_target
 
 pytestmark = pytest.mark.integration
@@ -88,7 +90,52 @@ def test_documents_es_refuses_block_the_swap(es, isolated, model, tmp_path):
         build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "r.jsonl", rows),),
                                                 progress=False))
     assert alias_target(es, isolated.products_alias) is None
+    _assert_discarded(es, isolated, "refused 1 documents", kept=set())
     report = build(isolated, es, model, BuildOptions(products=(_catalog(tmp_path / "r.jsonl", rows),),
                                                      allow_failures=1, progress=False))
     assert report.accepted == 1 and len(report.failures) == 1
     assert VectorIndex.load(report.snapshot).ids == ["ok1"]
+
+
+def _assert_discarded(es, settings, reason: str, *, kept: set[str]) -> None:
+    """The newest build failed for `reason` and left nothing behind: of the versions, only `kept` remain."""
+    record = all_records(es, settings)[0]
+    assert record.state == "failed" and reason in record.error
+    left = set(es.indices.get(index=f"{settings.prefix}-*", allow_no_indices=True, ignore_unavailable=True))
+    assert left - {f"{settings.prefix}-state"} == kept
+    assert not (settings.vectors_dir / record.products_index).exists()
+
+
+def _fault_after_load(monkeypatch, prefix: str, fault) -> None:
+    """Apply `fault(index)` once to the new products index when it is loaded and refreshed, before verification."""
+    finish, faulted = pipeline.finish_index, []
+
+    def then_fault(client, name):
+        finish(client, name)
+        if name.startswith(f"{prefix}-products-") and not faulted:
+            faulted.append(name)
+            fault(name)
+
+    monkeypatch.setattr(pipeline, "finish_index", then_fault)
+
+
+@pytest.mark.parametrize(("fault", "reason"), [
+    ("document", "holds 39 products, expected 40"),
+    ("vector", "vector ids disagree: 0 in ES but not FAISS, 1 in FAISS but not ES"),
+])
+def test_a_version_that_fails_verification_is_deleted_and_the_alias_stays(es, isolated, model, tmp_path,
+                                                                          monkeypatch, fault, reason):
+    products = _catalog(tmp_path / "p.jsonl", [{"id": f"w{i}", "title": f"merino wool blanket {i}"} for i in range(40)])
+    keywords = _catalog(tmp_path / "k.jsonl", [{"keyword": "blanket", "brand": "Woolly"}])
+    options = BuildOptions(products=(products,), brand_keywords=(keywords,), progress=False)
+    good = build(isolated, es, model, options)
+    # what the load acknowledged is not what the index holds: a document lost, or one that lost its vector
+    faults = {"document": lambda index: es.delete(index=index, id="w7", refresh=True),
+              "vector": lambda index: es.update(index=index, id="w7", doc={"has_vector": False}, refresh=True)}
+    _fault_after_load(monkeypatch, isolated.prefix, faults[fault])
+    with pytest.raises(VerificationError, match=reason):
+        build(isolated, es, model, options)
+    assert alias_target(es, isolated.products_alias) == good.products_index
+    assert alias_target(es, isolated.brand_keywords_alias) == good.brand_keywords_index
+    assert es.count(index=isolated.products_alias)["count"] == 40
+    _assert_discarded(es, isolated, reason, kept={good.products_index, good.brand_keywords_index})

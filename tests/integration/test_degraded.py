@@ -1,4 +1,9 @@
-"""Degraded, not down, on the shared sample build: one leg fails or is late, the other answers."""
+"""Degraded, not down, on the shared sample build: one leg fails or is late, the other answers.
+
+Each failure is a real one: a model that raises, a snapshot directory with nothing in it, an
+Elasticsearch error from a real query, a leg held past its budget. The degraded answer must be
+exactly the surviving leg's own ranking (compared with a healthy app in that leg's mode).
+"""
 
 from __future__ import annotations
 
@@ -36,9 +41,14 @@ def ids(response) -> list[str]:  # type: ignore[no-untyped-def]
     return [r["id"] for r in response.get_json()["results"]]
 
 
-def test_a_broken_model_leaves_keyword_search_answering(sample_index, model, es):
+@pytest.fixture(scope="module")
+def healthy(sample_index, model, es):  # type: ignore[no-untyped-def]
+    """An app on the sample build with every part working: the reference each leg is compared with."""
+    return create_app(runtime=Runtime(sample_index.settings, embedder=model, es=es)).test_client()
+
+
+def test_a_broken_model_leaves_keyword_search_answering(sample_index, model, es, healthy):
     broken = create_app(runtime=Runtime(sample_index.settings, embedder=BrokenModel(model), es=es)).test_client()
-    healthy = create_app(runtime=Runtime(sample_index.settings, embedder=model, es=es)).test_client()
     response = broken.get("/search", query_string={"q": "pillow", "size": 10})
     assert response.status_code == 200, response.get_json()
     meta = response.get_json()["meta"]
@@ -75,3 +85,41 @@ def test_a_keyword_leg_over_its_budget_answers_with_the_semantic_leg(sample_inde
     assert budget_ms / 1000 <= elapsed < budget_ms / 1000 + 1.5, elapsed  # not the 5 s the leg would take
     expected = client.get("/search", query_string={"q": "pillow", "size": 10, "mode": "semantic"})
     assert ids(response) and ids(response) == ids(expected)  # exactly the semantic leg's ranking
+
+
+def test_a_replica_without_its_snapshot_leaves_keyword_search_answering(sample_index, model, es, healthy, tmp_path):
+    """The alias names a version whose FAISS snapshot is not on this host (an empty vectors directory)."""
+    rt = Runtime(sample_index.settings.with_(vectors_dir=tmp_path / "no-snapshots"), embedder=model, es=es)
+    client = create_app(runtime=rt).test_client()
+    response = client.get("/search", query_string={"q": "pillow", "size": 10})
+    assert response.status_code == 200, response.get_json()
+    meta = response.get_json()["meta"]
+    assert meta["degraded"] is True and meta["legs"] == {"semantic": "failed", "keyword": "ok"}
+    expected = healthy.get("/search", query_string={"q": "pillow", "size": 10, "mode": "keyword"})
+    assert ids(response) and ids(response) == ids(expected)
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded" and health["index_version"] == sample_index.report.products_index
+    semantic_only = client.get("/search", query_string={"q": "pillow", "mode": "semantic"})
+    assert semantic_only.status_code == 503 and semantic_only.get_json()["error"]["code"] == "search_unavailable"
+
+
+def test_an_elasticsearch_error_in_the_keyword_leg_answers_with_the_semantic_leg(sample_index, model, es, healthy,
+                                                                                monkeypatch):
+    """The keyword query goes to an index Elasticsearch does not have: a real engine error, not a timeout."""
+    real_search = keyword.search
+    missing = f"{sample_index.settings.prefix}-no-such-index"
+
+    def misdirected(es, index, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return real_search(es, missing, *args, **kwargs)
+
+    client = create_app(runtime=Runtime(sample_index.settings, embedder=model, es=es)).test_client()
+    monkeypatch.setattr(keyword, "search", misdirected)
+    response = client.get("/search", query_string={"q": "pillow", "size": 10})
+    assert response.status_code == 200, response.get_json()
+    meta = response.get_json()["meta"]
+    assert meta["degraded"] is True and meta["legs"] == {"semantic": "ok", "keyword": "failed"}
+    assert "index_not_found" not in response.get_data(as_text=True)  # Elasticsearch's words stay in the log
+    expected = healthy.get("/search", query_string={"q": "pillow", "size": 10, "mode": "semantic"})
+    assert ids(response) and ids(response) == ids(expected)
+    keyword_only = client.get("/search", query_string={"q": "pillow", "mode": "keyword"})
+    assert keyword_only.status_code == 503 and keyword_only.get_json()["error"]["code"] == "search_unavailable"

@@ -6,13 +6,9 @@ and the live alias unchanged until a verified swap.
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from elasticsearch import helpers
@@ -20,33 +16,23 @@ from elasticsearch import helpers
 from indexer.core.es import make_client
 from indexer.format.vectors import VectorIndex
 from indexer.sample import generate
+from indexer.store import state
+from indexer.store.locks import BUILD_LOCK
 from indexer.store.records import all_records
 from indexer.store.versions import alias_target
-from search_api.core.settings import ApiSettings
 from search_api.http.app import create_app
 from search_api.retrieval.runtime import Runtime
+from tests import commands
 from tests.es_node import LocalNode
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
 SIZE = 2500
 
 
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory):
     return generate.write(tmp_path_factory.mktemp("faults"), SIZE, seed=11)
-
-
-def _env(settings: ApiSettings) -> dict[str, str]:
-    return {**os.environ, "ES_URL": settings.es_url, "STORESEARCH_PREFIX": settings.prefix,
-            "STORESEARCH_VECTORS_DIR": str(settings.vectors_dir), "STORESEARCH_CACHE_DIR": str(settings.cache_dir),
-            "STORESEARCH_LOCK_STALE_SECONDS": str(settings.lock_stale_seconds)}
-
-
-def _indexer(settings: ApiSettings, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "indexer.cli", *args], env=_env(settings), cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def _wait_for_checkpoint(es, settings, proc, batches: int, timeout: float = 120) -> None:
@@ -72,8 +58,19 @@ def _assert_consistent(es, settings, index: str, expected: int) -> None:
     assert snapshot.count == len(with_vectors) and set(snapshot.ids) == with_vectors
 
 
+def _build(settings, *args: str):
+    return commands.start(settings, "indexer", "build", *args, "--no-progress")
+
+
+def _resumed(settings, expected: int) -> str:
+    """`indexer build --resume latest` run to its end; its stdout, checked to report `expected` products."""
+    out = commands.succeeded(commands.finish(_build(settings, "--resume", "latest")))
+    assert "(resumed)" in out and f"{expected} indexed of {expected} rows" in out
+    return out
+
+
 def test_killed_indexer_resumes_with_exact_counts(es, isolated, catalog):
-    proc = _indexer(isolated, "build", str(catalog["products"]), "--batch-size", "100", "--no-progress")
+    proc = _build(isolated, str(catalog["products"]), "--batch-size", "100")
     _wait_for_checkpoint(es, isolated, proc, batches=3)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
@@ -84,19 +81,33 @@ def test_killed_indexer_resumes_with_exact_counts(es, isolated, catalog):
     written_before = es.count(index=record.products_index)["count"]
     assert 0 < written_before < SIZE
 
-    done = _indexer(isolated, "build", "--resume", "latest", "--no-progress")
-    out, err = done.communicate(timeout=300)
-    assert done.returncode == 0, err
-    assert "(resumed)" in out and f"{SIZE} indexed of {SIZE} rows" in out
+    _resumed(isolated, SIZE)
+    assert alias_target(es, isolated.products_alias) == record.products_index
+    _assert_consistent(es, isolated, record.products_index, SIZE)
+    assert all_records(es, isolated)[0].state == "live"
+
+
+def test_ctrl_c_mid_build_exits_130_and_the_build_resumes(es, isolated, catalog):
+    proc = _build(isolated, str(catalog["products"]), "--batch-size", "100")
+    _wait_for_checkpoint(es, isolated, proc, batches=3)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C in a terminal sends
+    done = commands.finish(proc, timeout=120)
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "indexer: interrupted; the live version is unchanged"
+    assert alias_target(es, isolated.products_alias) is None
+    record = all_records(es, isolated)[0]
+    assert record.state == "interrupted" and record.error.startswith("KeyboardInterrupt")
+    assert 3 <= record.batches_done < SIZE // 100 - 1 and es.indices.exists(index=record.products_index)
+    assert not state.read(es, isolated, BUILD_LOCK).exists  # released on the way out, not left to go stale
+
+    _resumed(isolated, SIZE)
     assert alias_target(es, isolated.products_alias) == record.products_index
     _assert_consistent(es, isolated, record.products_index, SIZE)
     assert all_records(es, isolated)[0].state == "live"
 
 
 def test_killed_reusing_rebuild_resumes_with_exact_counts(es, isolated, catalog, tmp_path):
-    first = _indexer(isolated, "build", str(catalog["products"]), "--no-progress")
-    _, err = first.communicate(timeout=300)
-    assert first.returncode == 0, err
+    commands.succeeded(commands.finish(_build(isolated, str(catalog["products"]))))
     live = alias_target(es, isolated.products_alias)
     rows = catalog["products"].read_text(encoding="utf-8").splitlines()
     changed = [row.replace('"title": "', '"title": "v2 ', 1) for row in rows[:2000]] + rows[2000:-100]
@@ -104,7 +115,7 @@ def test_killed_reusing_rebuild_resumes_with_exact_counts(es, isolated, catalog,
     source = tmp_path / "v2.jsonl"
     source.write_text("\n".join(changed) + "\n", encoding="utf-8")
 
-    proc = _indexer(isolated, "build", str(source), "--batch-size", "100", "--no-progress")
+    proc = _build(isolated, str(source), "--batch-size", "100")
     _wait_for_checkpoint(es, isolated, proc, batches=3)
     proc.send_signal(signal.SIGKILL)
     proc.communicate()
@@ -112,10 +123,7 @@ def test_killed_reusing_rebuild_resumes_with_exact_counts(es, isolated, catalog,
     record = all_records(es, isolated)[0]
     assert record.base == live and record.state == "running"
 
-    done = _indexer(isolated, "build", "--resume", "latest", "--no-progress")
-    out, err = done.communicate(timeout=300)
-    assert done.returncode == 0, err
-    assert "(resumed)" in out and f"{SIZE - 100} indexed of {SIZE - 100} rows" in out
+    _resumed(isolated, SIZE - 100)
     assert alias_target(es, isolated.products_alias) == record.products_index
     _assert_consistent(es, isolated, record.products_index, SIZE - 100)
     titles = [h["_source"]["title"] for h in helpers.scan(es, index=record.products_index, _source=["title"])]
@@ -139,33 +147,34 @@ def second_node(isolated):
 def test_elasticsearch_stopped_mid_build_then_resume(catalog, second_node):
     settings, node = second_node
     es = make_client(settings)
-    proc = _indexer(settings, "build", str(catalog["products"]), "--batch-size", "100", "--no-progress")
+    proc = _build(settings, str(catalog["products"]), "--batch-size", "100")
     _wait_for_checkpoint(es, settings, proc, batches=2)
     node("stop")
-    _, err = proc.communicate(timeout=180)
-    assert proc.returncode == 1
-    message = err.strip().splitlines()[-1]
+    stopped = commands.finish(proc, timeout=180)
+    assert stopped.returncode == 1
+    message = stopped.stderr.strip().splitlines()[-1]
     assert message.startswith("indexer: error:") and "Elasticsearch unreachable" in message
     node("start")
     es = make_client(settings)
     assert alias_target(es, settings.products_alias) is None
-    done = _indexer(settings, "build", "--resume", "latest", "--no-progress")
-    out, err = done.communicate(timeout=300)
-    assert done.returncode == 0, err
+    _resumed(settings, SIZE)
     live = alias_target(es, settings.products_alias)
-    assert live and f"{SIZE} indexed of {SIZE} rows" in out
+    assert live
     _assert_consistent(es, settings, live, SIZE)
     es.indices.delete(index=f"{settings.prefix}-*", ignore_unavailable=True, allow_no_indices=True)
 
 
+AFTER_SWAP_ANSWERS = 10
+"""Answers from the new version the load must have seen before it stops."""
+
+
 def test_search_answers_through_a_rebuild_and_swap(es, isolated, model, catalog, tmp_path):
-    first = _indexer(isolated, "build", str(catalog["products"]), "--no-progress")
-    _, err = first.communicate(timeout=300)
-    assert first.returncode == 0, err
+    commands.succeeded(commands.finish(_build(isolated, str(catalog["products"]))))
     before = alias_target(es, isolated.products_alias)
     client = create_app(runtime=Runtime(isolated, embedder=model, es=es)).test_client()
     statuses: list[int] = []
-    versions: set[str] = set()
+    versions: list[str] = []
+    answered = threading.Condition()
     stop = threading.Event()
 
     def load() -> None:
@@ -173,23 +182,25 @@ def test_search_answers_through_a_rebuild_and_swap(es, isolated, model, catalog,
         i = 0
         while not stop.is_set():
             response = client.get(f"/search?q={queries[i % len(queries)]}&size=5")
-            statuses.append(response.status_code)
-            if response.status_code == 200:
-                versions.add(response.get_json()["meta"]["index_version"])
+            with answered:
+                statuses.append(response.status_code)
+                if response.status_code == 200:
+                    versions.append(response.get_json()["meta"]["index_version"])
+                answered.notify_all()
             i += 1
 
     threads = [threading.Thread(target=load) for _ in range(3)]
     for t in threads:
         t.start()
-    rebuild = _indexer(isolated, "build", str(catalog["products"]), "--no-progress")
     try:
-        _, err = rebuild.communicate(timeout=300)
-        assert rebuild.returncode == 0, err
-        time.sleep(1.0)  # a few requests on the new version
+        commands.succeeded(commands.finish(_build(isolated, str(catalog["products"]))))
+        after = alias_target(es, isolated.products_alias)
+        with answered:  # a few answers from the new version, however slow the machine
+            assert answered.wait_for(lambda: versions.count(after) >= AFTER_SWAP_ANSWERS, timeout=120), \
+                f"{versions.count(after)} answers from {after} within 120 s of the swap"
     finally:
         stop.set()
         for t in threads:
             t.join()
-    after = alias_target(es, isolated.products_alias)
-    assert after != before and {before, after} <= versions
+    assert after != before and before in versions
     assert statuses and set(statuses) == {200}, {s: statuses.count(s) for s in set(statuses)}

@@ -25,9 +25,12 @@ from search_api.retrieval import keyword
 from search_api.retrieval.runtime import Runtime
 from tests.conftest import fresh_settings
 from tests.es_node import LocalNode
+from tests.waiting import poll
 
 pytestmark = pytest.mark.integration
 
+LOAD_SEEN = 5
+"""Answers of each phase (before the kill, during the outage, after recovery) the load must have collected."""
 QUERIES = ("pillow", "wireless earbuds", "skincare serum", "snacks", "抱枕")
 ENGINE_WORDS = ("Connection refused", "NewConnectionError", "urllib3", "elastic_transport", "127.0.0.1")
 
@@ -67,7 +70,7 @@ def test_a_stalled_node_makes_the_keyword_leg_late_not_the_answer(node, built, m
     client = create_app(runtime=rt).test_client()
     assert client.get("/search", query_string={"q": "pillow"}).status_code == 200  # replica and cache warm
     calls: list[tuple[float, float]] = []
-    real_search = keyword.search
+    real_search, returned = keyword.search, threading.Event()
 
     def timed_search(*args, **kwargs):  # type: ignore[no-untyped-def]
         started = time.monotonic()
@@ -75,6 +78,7 @@ def test_a_stalled_node_makes_the_keyword_leg_late_not_the_answer(node, built, m
             return real_search(*args, **kwargs)
         finally:
             calls.append((started, time.monotonic()))
+            returned.set()
 
     monkeypatch.setattr(keyword, "search", timed_search)
     answers: list = []
@@ -82,7 +86,7 @@ def test_a_stalled_node_makes_the_keyword_leg_late_not_the_answer(node, built, m
     try:
         searching = threading.Thread(target=lambda: answers.append(client.get("/search", query_string={"q": "pillow"})))
         searching.start()
-        time.sleep(budget_s + 0.7)
+        assert returned.wait(budget_s + 30), "the keyword call to the stalled node never returned"
     finally:
         resumed = time.monotonic()
         node.signal(signal.SIGCONT)  # the rest of the answer (page fetch) needs it again
@@ -118,24 +122,24 @@ def test_killed_node_gives_200_or_fast_503_then_recovers_without_restart(node, b
     for t in threads:
         t.start()
     try:
-        time.sleep(1.5)
+        answered(answers, lambda a: a.status == 200, LOAD_SEEN, "answers before the kill")
         killed = time.monotonic()
         node.kill()
         not_ready = _first(lambda: client.get("/readyz"), lambda r: r.status_code == 503, within=10)
-        assert not_ready is not None and not_ready[1].get_json() == {"ready": False,
-                                                                      "reason": "Elasticsearch unavailable"}
-        time.sleep(2.0)
+        assert not_ready[1].get_json() == {"ready": False, "reason": "Elasticsearch unavailable"}
+        probed = killed + rt.settings.es_breaker_reset_s  # the outage outlasts a half-open probe of the breaker
+        answered(answers, lambda a: a.started > probed and a.status == 503, LOAD_SEEN, "503s after a probe")
         restarting = time.monotonic()
         node.run("start")  # same data directory: the index and its alias are back after recovery
         restarted = time.monotonic()
         recovered = _first(lambda: client.get("/search", query_string={"q": "pillow", "size": 5}),
                            lambda r: r.status_code == 200, within=30)
-        time.sleep(1.0)  # a little load on the recovered node
+        answered(answers, lambda a: a.started > recovered[0] and a.status == 200, LOAD_SEEN,
+                 "answers from the recovered node")
     finally:
         stop.set()
         for t in threads:
             t.join(30)
-    assert recovered is not None, "searches did not recover within 30 s of the node answering again"
     assert recovered[0] - restarted < 30
     assert client.get("/readyz").status_code == 200
 
@@ -159,10 +163,13 @@ def test_killed_node_gives_200_or_fast_503_then_recovers_without_restart(node, b
 
 def _first(call, ok, *, within: float):  # type: ignore[no-untyped-def]
     """(when, response) of the first `call()` whose response is `ok`, polling for `within` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+    def attempt():  # type: ignore[no-untyped-def]
         response = call()
-        if ok(response):
-            return time.monotonic(), response
-        time.sleep(0.1)
-    return None
+        return (time.monotonic(), response) if ok(response) else None
+
+    return poll(attempt, within=within, what="the awaited answer", every=0.1)
+
+
+def answered(answers: list[Answer], kind, count: int, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the load threads have collected `count` answers of `kind` (a phase of the outage has had load)."""
+    poll(lambda: sum(1 for a in list(answers) if kind(a)) >= count, within=60, what=f"{count} {what}")

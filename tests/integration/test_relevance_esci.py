@@ -10,6 +10,7 @@ import pytest
 from indexer.build.pipeline import BuildOptions, build
 from search_api.retrieval.evaluation import evaluate, load_judgments
 from search_api.retrieval.runtime import Runtime
+from tests.conftest import need
 
 pytestmark = pytest.mark.integration
 
@@ -19,8 +20,8 @@ ESCI = Path(os.environ.get("STORESEARCH_ESCI_DIR",
 
 @pytest.fixture(scope="module")
 def esci_runtime(es, isolated_module, model):
-    if not (ESCI / "products.jsonl.gz").exists():
-        pytest.skip(f"ESCI data not found at {ESCI} (set STORESEARCH_ESCI_DIR)")
+    need((ESCI / "products.jsonl.gz").exists() and (ESCI / "judgments-dev.json").exists(),
+         f"ESCI data not found at {ESCI} (set STORESEARCH_ESCI_DIR)")
     report = build(isolated_module, es, model, BuildOptions(products=(ESCI / "products.jsonl.gz",),
                                                             progress=False))
     assert report.accepted == 6764 and not report.rejects  # the real catalog indexes as it is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import time
 
@@ -14,10 +15,12 @@ from elasticsearch import helpers
 from indexer.build.changes import delete, upsert
 from indexer.build.pipeline import BuildOptions, build
 from indexer.core.errors import EngineError
+from indexer.embedding.embedder import MAX_TOKENS, SentenceTransformerEmbedder
 from indexer.format.vectors import VectorIndex
 from indexer.store import state
 from indexer.store.locks import WRITE_LOCK
 from indexer.store.versions import alias_target
+from indexer.text import analysis
 
 pytestmark = pytest.mark.integration
 
@@ -125,3 +128,49 @@ def test_a_refused_clone_falls_back_to_writing_everything(es, isolated, model, t
     assert again.base is None and again.rewritten == len(CATALOG) and again.cache_misses == 0
     assert alias_target(es, isolated.products_alias) == again.products_index != first.products_index
     assert "writing every document" in caplog.text
+
+
+def _changed(change, settings, model, tmp_path, monkeypatch):
+    """`settings` and model after one change that alters what a document or vector is made of."""
+    if change == "model":  # the same weights with a shorter sequence cap: other vectors for long texts
+        return settings, SentenceTransformerEmbedder(settings.model, languages=settings.model_languages,
+                                                     torch_threads=settings.torch_threads, max_tokens=MAX_TOKENS // 2)
+    if change == "mappings":
+        mappings = shutil.copytree(settings.mappings_dir, tmp_path / "mappings")
+        body = json.loads((mappings / "products.json").read_text(encoding="utf-8"))
+        body["mappings"]["properties"]["supplier_note"] = {"type": "keyword"}
+        (mappings / "products.json").write_text(json.dumps(body), encoding="utf-8")
+        return settings.with_(mappings_dir=mappings), model
+    if change == "analysis":  # what a change to the analysis functions comes with (analysis.py)
+        monkeypatch.setattr(analysis, "ANALYSIS_FORMAT", analysis.ANALYSIS_FORMAT + 1)
+        analysis.analysis_fingerprint.cache_clear()
+        return settings, model
+    return settings.with_(embed_template="{title}. {brand}"), model  # the embedded text
+
+
+@pytest.fixture
+def fresh_analysis_fingerprint():
+    """The fingerprint cached from the real ANALYSIS_FORMAT, before and after a test that bumps it."""
+    analysis.analysis_fingerprint.cache_clear()
+    yield
+    analysis.analysis_fingerprint.cache_clear()
+
+
+@pytest.mark.parametrize("change", ["model", "mappings", "analysis", "template"])
+def test_a_rebuild_after_the_making_changed_reuses_nothing(change, es, isolated, model, tmp_path, monkeypatch,
+                                                           fresh_analysis_fingerprint):
+    source = _jsonl(tmp_path / "v1.jsonl", CATALOG)
+    first = build(isolated, es, model, BuildOptions(products=(source,), progress=False))
+    settings, embedder = _changed(change, isolated, model, tmp_path, monkeypatch)
+    rebuilt = build(settings, es, embedder, BuildOptions(products=(source,), progress=False))
+    # no clone of the old version: every document written again, in the new mapping
+    assert rebuilt.base is None and rebuilt.rewritten == len(CATALOG) and rebuilt.removed == 0
+    fields = es.indices.get_mapping(index=rebuilt.products_index)[rebuilt.products_index]["mappings"]["properties"]
+    assert ("supplier_note" in fields) == (change == "mappings")
+    # a new model or embedded text: every vector encoded again, none taken from the old snapshot or cache
+    encoded = first.vectors if change in ("model", "template") else 0
+    assert (rebuilt.cache_misses, rebuilt.cache_hits) == (encoded, first.vectors - encoded)
+    assert rebuilt.vectors == first.vectors and alias_target(es, isolated.products_alias) == rebuilt.products_index
+    # the same making again is cloned: what refused reuse above was the change
+    again = build(settings, es, embedder, BuildOptions(products=(source,), progress=False))
+    assert again.base == rebuilt.products_index and (again.rewritten, again.cache_misses) == (0, 0)

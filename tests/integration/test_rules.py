@@ -98,6 +98,7 @@ def test_pin_places_a_product_the_search_did_not_find(client, es, settings):
     assert ids(after)[2] == outsider and after["results"][2]["explain"]["rule"] == {"id": "pin-jar", "kind": "pin"}
     assert [i for i in ids(after) if i != outsider] == ids(before)[:19]  # the rest in order, shifted by one
     assert after["meta"]["rules"] == [{"id": "pin-jar", "kind": "pin"}]
+    assert after["meta"]["total"] == before["meta"]["total"] + 1  # the eligible set gained it
     # the second page continues without repeating the pinned product
     page2 = search(client, "pillow", **{"from": 20})
     assert outsider not in ids(page2) and ids(page2)[0] == ids(before)[19]
@@ -121,6 +122,7 @@ def test_hide_removes_and_the_rest_keep_their_order(client):
     after = search(client, "枕头", size=30)
     assert ids(after) == [i for i in ids(before) if i not in gone] + ids(after)[28:]
     assert len(ids(after)) == 30 and not set(gone) & set(ids(after))
+    assert after["meta"]["total"] == before["meta"]["total"] - 2  # the eligible set lost them: no page shows them
 
 
 def test_boost_and_bury_move_by_their_places(client):

@@ -92,7 +92,7 @@ def test_the_semantic_floor_drops_unrelated_neighbours(runtime):
     assert len(search(everything, q="laptop", mode="semantic")["results"]) > len(out["results"])
 
 
-def test_a_clean_query_costs_one_request_and_a_typo_three(runtime, es, monkeypatch):
+def test_a_query_that_matches_well_costs_one_request(runtime, es, monkeypatch):
     calls: list[dict[str, Any]] = []
     real = es.search
 
@@ -107,4 +107,6 @@ def test_a_clean_query_costs_one_request_and_a_typo_three(runtime, es, monkeypat
     calls.clear()
     keyword.search(es, runtime.settings.products_alias, parse_search({"q": "cervical pilow"}), size=10,
                    relax_below=1)
-    assert len(calls) == 3 and "suggest" in calls[0] and calls[1]["size"] == 0
+    # strict (nothing), probe + spelling, co-occurrence check, the corrected search (which matches)
+    assert len(calls) == 4 and "suggest" in calls[1] and calls[1]["size"] == 0 and "suggest" not in calls[0]
+    assert calls[2]["size"] == 0 and calls[3]["size"] == 10

@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.serving import Served, children, path_of, sync_env
+from tests.serving import Served, accepting, children, path_of, sync_env, taken_up
+from tests.waiting import poll
 
 pytestmark = pytest.mark.integration
 
@@ -81,26 +82,17 @@ def server(serving_catalog, tmp_path) -> Iterator[Served]:
     served.stop()
 
 
-def wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{what} after {timeout:.0f} s")
-
-
 def test_hup_reload_under_a_steady_stream_fails_no_request(server: Served):
     old = children(server.proc.pid)
     assert len(old) == 2
     stream = Stream(server.port)
     try:
-        wait_for(lambda: stream.count() >= 10, 60, "the stream did not get going")
+        poll(lambda: stream.count() >= 10, within=60, what="the stream getting going")
         server.proc.send_signal(signal.SIGHUP)
-        wait_for(lambda: len(children(server.proc.pid) - old) == 2 and not children(server.proc.pid) & old, 90,
-                 "new workers did not replace the old ones")
+        poll(lambda: len(children(server.proc.pid) - old) == 2 and not children(server.proc.pid) & old, within=90,
+             what="new workers replacing the old ones", every=0.2)
         served_before = stream.count()
-        wait_for(lambda: stream.count() >= served_before + 10, 60, "the new workers did not answer")
+        poll(lambda: stream.count() >= served_before + 10, within=60, what="the new workers answering")
     finally:
         stream.stop()
     assert stream.failures == [], f"{len(stream.failures)} failed of {stream.count()}: {stream.failures[:5]}"
@@ -131,9 +123,12 @@ def finish(sock: socket.socket, body: bytes) -> tuple[str, dict]:
 def test_term_lets_requests_in_flight_finish(server: Served):
     body = json.dumps({"q": "memory foam pillow", "size": 3}).encode()
     in_flight = [start_post(server.port, body) for _ in range(4)]
-    time.sleep(2.0)  # every worker has taken its connections and waits for the bodies
+    poll(lambda: taken_up(server.port, in_flight), within=60, what="the workers took the connections and read them")
+    workers = children(server.proc.pid)
+    assert workers and all(accepting(pid, server.port) for pid in workers)
     server.proc.send_signal(signal.SIGTERM)
-    time.sleep(1.0)  # the workers are stopping: no new connection, the old ones may finish
+    poll(lambda: not any(accepting(pid, server.port) for pid in workers), within=60,
+         what="the workers stopped accepting")  # they are stopping; the requests in flight are not answered yet
     answers = [finish(sock, body) for sock in in_flight]
     assert [status for status, _ in answers] == ["HTTP/1.1 200 OK"] * 4, answers
     assert all(payload["results"] for _, payload in answers)

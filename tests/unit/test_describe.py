@@ -7,10 +7,10 @@ import pytest
 
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile import Profile
-from search_api.retrieval.describe import meta, render_legs, result_items, total
+from search_api.retrieval.describe import meta, render_legs, result_items
 from search_api.retrieval.legs import LegResult, LegState, LegStatus, Retrieved
 from search_api.retrieval.paging import Page
-from search_api.retrieval.params import Mode, SearchRequest
+from search_api.retrieval.params import SearchRequest
 
 PROFILE = Profile(np.array([1.0, 0.0], dtype=np.float32), (("B1", 1.0),), (), 2, 1, datetime(2026, 1, 1, tzinfo=UTC))
 
@@ -28,19 +28,13 @@ def test_render_legs_keeps_order_and_strings():
                                   ("keyword", "failed: keyword search failed: HTTP 500")]
 
 
-def test_total_is_the_keyword_count_at_least_the_candidates_in_hybrid_mode():
-    page = Page(["a", "b", "c"], [], {})
-    assert total(SearchRequest(q="x"), retrieved(), page) == 40
-    assert total(SearchRequest(q="x", mode=Mode.KEYWORD), retrieved(), page) == 40
-    only_semantic = Retrieved({}, {"semantic": LegResult(["a"], [1.0], 1)})
-    assert total(SearchRequest(q="x", mode=Mode.SEMANTIC), only_semantic, page) == 3
-    small = Retrieved({}, {"keyword": LegResult(["a"], [1.0], 1)})
-    assert total(SearchRequest(q="x"), small, page) == 3
-    assert total(SearchRequest(q="x", mode=Mode.KEYWORD), small, page) == 1
+def test_meta_total_is_the_pages_eligible_count():
+    page = Page(["a"], {"a": {}}, 1234)
+    assert meta(SearchRequest(q="x"), "i", retrieved(), page, 1.0)["total"] == 1234
 
 
 def test_items_skip_deleted_products_and_explain_each_legs_rank():
-    page = Page(["a", "gone", "c"], ["a", "gone", "c"], {"a": {"title": "A"}, "c": {"title": "C"}})
+    page = Page(["a", "gone", "c"], {"a": {"title": "A"}, "c": {"title": "C"}}, 3)
     scores = {"a": 0.0163934426, "gone": 0.01, "c": 0.0161290322}
     items = result_items(SearchRequest(q="x", explain=True), page, scores, retrieved(), {}, ApiSettings())
     assert [i["id"] for i in items] == ["a", "c"]
@@ -51,7 +45,7 @@ def test_items_skip_deleted_products_and_explain_each_legs_rank():
 
 
 def test_explain_shows_personal_boosts_with_the_tiebreak():
-    page = Page(["a"], ["a"], {"a": {"brand": "B1", "category": ["家居", "抱枕"]}})
+    page = Page(["a"], {"a": {"brand": "B1", "category": ["家居", "抱枕"]}}, 1)
     settings = ApiSettings(personal_tiebreak=1e-5)
     item = result_items(SearchRequest(q="x", explain=True), page, {"a": 1.0}, retrieved(PROFILE), {"a": 0.5},
                         settings)[0]
@@ -61,7 +55,7 @@ def test_explain_shows_personal_boosts_with_the_tiebreak():
 
 
 def test_meta_describes_the_profile_only_when_one_was_asked_for():
-    page = Page(["a", "b"], ["a"], {})
+    page = Page(["a"], {}, 40)
     plain = meta(SearchRequest(q="x"), "products-1", retrieved(), page, 3.5)
     assert plain == {"total": 40, "took_ms": 3.5, "index_version": "products-1", "mode": "hybrid",
                      "legs": {"semantic": "ok", "keyword": "ok"}, "personalised": False, "degraded": False,

@@ -82,7 +82,7 @@ def test_refused_connections_open_the_circuit_then_calls_fail_without_the_networ
     assert time.monotonic() - started < 0.05 and handler.hits == 0
     with pytest.raises(EngineError, match="Elasticsearch unreachable"), engine_errors("keyword search"):
         es.info()
-    time.sleep(0.3)
+    time.sleep(0.3)  # the behaviour under test: the breaker lets a probe through only after reset_s
     assert es.info()["name"] == "fake" and handler.hits == 1  # the probe got through and closed it
     assert breaker.state is State.CLOSED
 

@@ -21,10 +21,15 @@ def test_repeated_filters_and_types():
     ({}, "q"), ({"q": ""}, "q"), ({"q": "   "}, "q"), ({"q": "x" * 300}, "q"), ({"q": 5}, "q"),
     ({"q": "x", "size": "0"}, "size"), ({"q": "x", "size": "101"}, "size"), ({"q": "x", "size": "a"}, "size"),
     ({"q": "x", "from": "-1"}, "from"), ({"q": "x", "from": "995", "size": "10"}, "from"),
-    ({"q": "x", "mode": "fuzzy"}, "mode"), ({"q": "x", "sort": "newest"}, "sort"),
+    ({"q": "x", "mode": "fuzzy"}, "mode"), ({"q": "x", "sort": "cheapest"}, "sort"),
     ({"q": "x", "price_min": "-3"}, "price_min"), ({"q": "x", "price_min": "9", "price_max": "3"}, "price_min"),
     ({"q": "x", "explain": "maybe"}, "explain"), ({"q": "x", "brand": [""]}, "brand"),
     ({"q": "x", "size": ["1", "2"]}, "size"),
+    ({"q": "x", "facets": "brand,colour"}, "facets[0]"), ({"q": "x", "facets": ""}, "facets"),
+    ({"q": "x", "price": "50"}, "price[0]"), ({"q": "x", "price": ["1-2", "a-b"]}, "price[1]"),
+    ({"q": "x", "rating_min": "5.5"}, "rating_min"), ({"q": "x", "rating_min": "-1"}, "rating_min"),
+    ({"q": "x", "in_stock": "maybe"}, "in_stock[0]"), ({"q": "x", "status": "deleted"}, "status[0]"),
+    ({"q": "x", "color": [""]}, "color"), ({"q": "x", "shop": 5}, "shop"),
 ])
 def test_invalid_parameters_name_the_field(args, field):
     with pytest.raises(InvalidParameter) as info:
@@ -83,6 +88,18 @@ def test_messages_are_sentences_not_pydantic_dumps():
         assert message.startswith(info.value.field) and "Input should" not in message and "pydantic" not in message
     with pytest.raises(InvalidParameter, match=r"^from \+ size must be at most 1000$"):
         parse_search({"q": "x", "from": "990", "size": "20"})
+
+
+def test_browse_parameters():
+    req = parse_search({"q": "x", "facets": ["brand,price", "rating"], "price": ["0-50", "1000-"], "color": "红色",
+                        "shop": ["s1", "s2"], "rating_min": "4", "in_stock": ["true", "false"], "sort": "newest"})
+    assert req.facets == ("brand", "price", "rating") and req.price_bands == ((0.0, 50.0), (1000.0, None))
+    assert (req.colors, req.shops, req.rating_min, req.sort) == (("红色",), ("s1", "s2"), 4.0, "newest")
+    assert req.statuses == ("on_sale", "sold_out")
+    assert parse_search({"q": "x", "facets": "all"}).facets == ("brand", "category", "price", "color", "rating",
+                                                               "in_stock")
+    assert parse_search({"q": "x", "in_stock": False, "status": ["off_shelf"]}).statuses == ("off_shelf", "sold_out")
+    assert parse_search({"q": "x"}).statuses == ()
 
 
 def test_history_is_post_only_and_excludes_user_id():

@@ -31,7 +31,7 @@ def test_a_failed_alias_check_serves_the_loaded_version_and_waits_an_interval(mo
     for _ in range(20):
         assert replica.current().index == "products-v1"
     assert len(calls) == 1  # not once per request
-    time.sleep(0.2)
+    time.sleep(0.2)  # the behaviour under test: the next check is due one interval after the failed one
     replica.current()
     assert len(calls) == 2
 

@@ -24,6 +24,7 @@ from search_api.retrieval.schedule import (
     profile_leg,
     run_legs,
 )
+from search_api.synonyms.store import SynonymStore
 from tests.fakes import HashEmbedder
 
 TASTE = np.array([1.0, 0.0], dtype=np.float32)
@@ -175,7 +176,8 @@ def test_profile_is_built_on_the_pool_thread_while_the_query_encodes(monkeypatch
     monkeypatch.setattr(keyword, "search", keyword_search)
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="leg")
     rt = SimpleNamespace(settings=ApiSettings(personal_alpha=0.0), embedder=SignallingEmbedder(2), es=FakeES(),
-                         pool=pool, encode_pool=encode_pool, profiles=SimpleNamespace(for_user=for_user))
+                         pool=pool, encode_pool=encode_pool, profiles=SimpleNamespace(for_user=for_user),
+                         synonyms=SynonymStore(None))
     try:
         retrieved = run_legs(rt, SearchRequest(q="pillow", user_id="u"), Loaded("i", FakeVectors()))
     finally:
@@ -190,7 +192,7 @@ def test_profile_is_built_on_the_pool_thread_while_the_query_encodes(monkeypatch
 
 def budget_runtime(encode_pool, pool, *, keyword_ms=150, semantic_ms=2000, for_user=None):
     settings = ApiSettings(keyword_budget_ms=keyword_ms, semantic_budget_ms=semantic_ms)
-    return SimpleNamespace(settings=settings, embedder=HashEmbedder(2), es=FakeES(), pool=pool,
+    return SimpleNamespace(settings=settings, embedder=HashEmbedder(2), es=FakeES(), pool=pool, synonyms=SynonymStore(None),
                            encode_pool=encode_pool, profiles=SimpleNamespace(for_user=for_user))
 
 
@@ -291,7 +293,7 @@ def test_loading_the_model_on_a_first_search_is_not_counted_against_the_budget(m
     monkeypatch.setattr(keyword, "search", lambda *a, **k: LegResult(["k1"], [1.0], 1))
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leg")
     rt = FirstSearchRuntime(settings=ApiSettings(keyword_budget_ms=100, semantic_budget_ms=100), es=FakeES(),
-                            pool=pool, encode_pool=encode_pool)
+                            pool=pool, encode_pool=encode_pool, synonyms=SynonymStore(None))
     try:
         retrieved = run_legs(rt, SearchRequest(q="pillow"), Loaded("i", FakeVectors()))
     finally:
@@ -304,7 +306,7 @@ def test_loading_the_model_on_a_first_search_is_not_counted_against_the_budget(m
 def test_a_keyword_leg_that_alone_can_answer_is_not_cut(monkeypatch, encode_pool, req):
     """Cutting it would turn a late answer into a 503: there is no other leg to answer with."""
     def slow_keyword(es, index, r, *, size, functions, max_boost, **_options):
-        time.sleep(0.3)
+        time.sleep(0.3)  # a keyword leg slower than its 50 ms budget: the behaviour under test
         return LegResult(["k1"], [1.0], 1)
 
     monkeypatch.setattr(keyword, "search", slow_keyword)

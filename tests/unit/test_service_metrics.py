@@ -18,6 +18,7 @@ from search_api.retrieval.legs import LegState, LegStatus, Retrieved
 from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.replica import Loaded, VectorReplica
 from tests.fakes import HashEmbedder
+from tests.waiting import poll
 
 
 def value(name, **labels):
@@ -28,7 +29,7 @@ def test_timed_records_the_step_even_when_it_raises():
     before = value("storesearch_search_step_duration_seconds_count", step="keyword")
     slow_before = value("storesearch_search_step_duration_seconds_bucket", step="keyword", le="0.0075")
     with metrics.timed("keyword"):
-        time.sleep(0.01)
+        time.sleep(0.01)  # the step being timed: it must land above the 7.5 ms bucket
     with pytest.raises(RuntimeError), metrics.timed("keyword"):
         raise RuntimeError("engine down")
     assert value("storesearch_search_step_duration_seconds_count", step="keyword") == before + 2
@@ -69,12 +70,11 @@ def test_query_vector_lookups_hit_miss_and_coalesced():
     before = {r: value("storesearch_query_vector_lookups_total", result=r) for r in metrics.LOOKUPS}
     first = threading.Thread(target=qv.embed_query, args=("pillow",))
     first.start()
-    while not qv._pending:  # the first caller owns the encode
-        time.sleep(0.001)
+    poll(lambda: qv._pending, within=10, what="the first caller owning the encode", every=0.001)
     second = threading.Thread(target=qv.embed_query, args=("pillow",))
     second.start()
-    while value("storesearch_query_vector_lookups_total", result="coalesced") == before["coalesced"]:
-        time.sleep(0.001)
+    poll(lambda: value("storesearch_query_vector_lookups_total", result="coalesced") > before["coalesced"], within=10,
+         what="the second caller waiting on the first one's encode", every=0.001)
     gate.set()
     first.join()
     second.join()
