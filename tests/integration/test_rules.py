@@ -65,8 +65,11 @@ def put(client, rule_id: str, **rule) -> dict:
 
 
 def stranger(client, es, settings, q: str = "pillow") -> str:
-    """An on-sale product the search for `q` does not find (a food jar for pillows)."""
-    found = set(ids(search(client, q, size=100)))
+    """An on-sale product outside the search's eligible set for `q` (a food jar for pillows)."""
+    first = search(client, q, size=100)
+    found = set(ids(first))
+    for start in range(100, min(first["meta"]["total"], 900), 100):
+        found |= set(ids(search(client, q, size=100, **{"from": start})))
     hits = es.search(index=settings.products_alias, size=50, query={"bool": {
         "filter": [{"term": {"status": "on_sale"}}], "must_not": [{"terms": {"id": sorted(found)}}]}},
         _source=["id"])["hits"]["hits"]
