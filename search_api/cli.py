@@ -1,9 +1,10 @@
-"""`search-api serve|events-retention|audit|keys|analytics|synonyms`: the service and its jobs.
+"""`search-api serve|events-retention|audit|keys|analytics|synonyms|rules`: the service and its jobs.
 
 `serve` runs the HTTP service; `events-retention` drops old event and query-log days; `audit` runs
 batch audits; `keys` adds, rotates, revokes and lists API keys; `analytics` prints search analytics,
 `judgments` derives graded judgments from clicks, `eval` scores the live index on judgments;
-`synonyms check FILE` validates a synonym file before it is deployed.
+`synonyms check FILE` validates a synonym file before it is deployed; `rules` lists, puts and
+deletes merchandising rules.
 
 Exit codes: 0 success or normal stop, 1 the job failed, 2 bad arguments or configuration.
 """
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
 
     analytics_cli.add_parser(sub)
     from search_api.retrieval import eval_cli
+    from search_api.rules import rules_cli
+
+    rules_cli.add_parser(sub)
 
     eval_cli.add_parser(sub)
     synonyms = sub.add_parser("synonyms", help="check a synonym file (Solr format)")
@@ -71,10 +75,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from search_api.analytics import analytics_cli
     from search_api.http import keys_cli
     from search_api.retrieval import eval_cli
+    from search_api.rules import rules_cli
 
     if args.command == "keys":
         return run_command("search-api", lambda: keys_cli.run(args, ApiSettings.from_env()))
-    jobs = {"analytics": analytics_cli.run, "judgments": analytics_cli.run_judgments, "eval": eval_cli.run}
+    jobs = {"analytics": analytics_cli.run, "judgments": analytics_cli.run_judgments, "eval": eval_cli.run,
+            "rules": rules_cli.run}
     if args.command in jobs:
         quiet_logging()
         return run_command("search-api", lambda: jobs[args.command](args, ApiSettings.from_env()))

@@ -9,7 +9,7 @@ from typing import Any
 
 from indexer.core.errors import ConfigError
 
-FAMILIES = ("products", "brand_keywords", "suggestions", "events", "queries")
+FAMILIES = ("products", "brand_keywords", "suggestions", "events", "queries", "rules")
 
 
 def load(directory: Path, family: str, *, dims: int | None = None) -> dict[str, Any]:

@@ -46,4 +46,4 @@ def asked(req: SearchRequest, raw: str | None) -> Asked:
 
 def _zone(rt: Runtime, req: SearchRequest) -> dict[str, Any] | None:
     hits = brand_zone.zone_candidates(rt.es, rt.settings.brand_keywords_alias, req)
-    return brand_zone.build_zone(req, hits, lambda r: hybrid.search(rt, r, zone=True))
+    return brand_zone.build_zone(req, hits, lambda r, landing: hybrid.search(rt, r, zone=True, landing=landing))

@@ -40,6 +40,7 @@ def measure(response: Mapping[str, Any], brand: str, top_k: int) -> dict[str, An
         "ids": [pid for _, pid in mine],
         "results": len(results),
         "index_version": response["meta"]["index_version"],
+        "rules": [rule["id"] for rule in response["meta"].get("rules", [])],
     }
 
 

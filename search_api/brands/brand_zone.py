@@ -10,9 +10,9 @@ Elasticsearch returns as candidates (any shared token or an exact normalised for
 
 A keyword's `match` is the weakest kind it accepts. Conflicts resolve deterministically: higher
 `priority`, then better match (exact > phrase > contains), then the longer keyword, then
-brand id and keyword id. The zone's products come from the very same search path as organic
-results (same personalisation), filtered to the brand and its landing categories; the organic
-results are not touched.
+brand id and keyword id. The zone's products are the keyword's landing products first, then the
+very same search path as organic results (same personalisation), filtered to the brand and its
+landing categories; the organic results are not touched.
 """
 
 from __future__ import annotations
@@ -166,16 +166,18 @@ def zone_candidates(es: Elasticsearch, alias: str, req: SearchRequest) -> list[K
 def build_zone(req: SearchRequest, hits: list[KeywordHit], search: Any) -> dict[str, Any] | None:
     """The `brand_zone` of a response for the `zone_candidates` hits, or None.
 
-    `search(request)` is the live search function: the zone's products are what the organic
+    `search(request, landing)` is the live search function: the zone's products are the keyword's
+    landing products first (those on shelf and within the zone's filters), then what the organic
     search returns for the query narrowed to the winning brand.
     """
     if not hits or not wants_zone(req):
         return None
     winner = hits[0]
-    response = search(zone_request(req, winner))
+    response = search(zone_request(req, winner), winner.landing_products)
     products = response["results"]
     if not products and winner.landing_categories:  # landing set empty for this query: the brand alone
-        products = search(replace(zone_request(req, winner), categories=req.categories))["results"]
+        products = search(replace(zone_request(req, winner), categories=req.categories),
+                          winner.landing_products)["results"]
     zone: dict[str, Any] = {**winner.describe(), "products": products}
     if req.explain:
         zone["conflicts"] = [h.describe() for h in hits[1:]]

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 EVENTS_WRITE, PROFILES_READ, AUDITS, ADMIN = "events:write", "profiles:read", "audits", "admin"
 ANALYTICS = "analytics"
-SCOPES = (EVENTS_WRITE, PROFILES_READ, AUDITS, ANALYTICS, ADMIN)
+RULES = "rules"
+SCOPES = (EVENTS_WRITE, PROFILES_READ, AUDITS, ANALYTICS, RULES, ADMIN)
 """Every scope a key may hold; `admin` implies all the others."""
 
 HASH = re.compile(r"sha256:([0-9a-f]{64})")

@@ -48,6 +48,7 @@ class ApiSettings(ServingSettings):
         "facet_price_bands": "STORESEARCH_FACET_PRICE_BANDS", "facet_ratings": "STORESEARCH_FACET_RATINGS",
         "facet_size": "STORESEARCH_FACET_SIZE",
         "synonyms_file": "STORESEARCH_SYNONYMS", "synonyms_check_seconds": "STORESEARCH_SYNONYMS_CHECK_SECONDS",
+        "rules_refresh_s": "STORESEARCH_RULES_REFRESH_S", "rules_prefix": "STORESEARCH_RULES_PREFIX",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -65,6 +66,12 @@ class ApiSettings(ServingSettings):
     # How often the search API asks Elasticsearch for changes after its snapshot (upserts,
     # deletes): a change is in every leg within about this long.
     sync_seconds: float = Field(2.0, ge=0.0, le=3600.0)
+    # How often each API process checks the merchandising rules for changes (one tiny search; the
+    # rules are re-read only when they changed): a rule is live everywhere within about this long.
+    rules_refresh_s: float = Field(2.0, ge=0.0, le=3600.0)
+    # Rules live in `<rules_prefix>-rules`; default: `prefix`. A separate prefix lets tests and
+    # benchmarks try rules against a shared, read-only product index.
+    rules_prefix: str | None = None
     # --- viewing events and personalisation (search_api/personal/)
     # Legacy single key with every scope (kept for existing deployments; prefer `api_keys_file`).
     # Held only as its hash (`sha256:<hex>`, which may also be given directly): see `_api_key`.
@@ -143,9 +150,9 @@ class ApiSettings(ServingSettings):
     # POST /admin/synonyms/reload re-reads it). A stat costs microseconds.
     synonyms_check_seconds: float = Field(2.0, ge=0.0, le=3600.0)
 
-    @field_validator("events_prefix")
+    @field_validator("events_prefix", "rules_prefix")
     @classmethod
-    def _events_prefix(cls, value: str | None) -> str | None:
+    def _index_prefix(cls, value: str | None) -> str | None:
         """Part of index names, like `prefix`."""
         return None if value is None else name_part(value)
 

@@ -108,10 +108,16 @@ def _named(loc: Loc, root: str) -> tuple[str, str]:
     return path(loc, root), path(loc[last:], root) if last is not None else root
 
 
-def invalid_parameter(exc: ValidationError, *, root: str = "body") -> InvalidParameter:
-    """The 400 for a request that failed validation, about its first error."""
+def invalid_parameter(exc: ValidationError, *, root: str = "body", tags: frozenset[str] = frozenset()
+                      ) -> InvalidParameter:
+    """The 400 for a request that failed validation, about its first error.
+
+    `tags`: the values of a tagged union's discriminator, which pydantic puts in front of the
+    location (`pin.position`); the client sent no such field, so they are left out.
+    """
     error = exc.errors(include_url=False)[0]
-    field, name = _named(where(error), root)
+    loc = where(error)
+    field, name = _named(loc[1:] if loc and loc[0] in tags else loc, root)
     return InvalidParameter(describe(error, name), field=field)
 
 

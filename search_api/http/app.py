@@ -19,6 +19,7 @@ from search_api.http.contract import bp as contract_bp
 from search_api.http.json_body import BoundedRequest, GuardedJSONProvider
 from search_api.http.pages import bp as pages_bp
 from search_api.http.routes import bp
+from search_api.http.rule_routes import bp as rules_bp
 from search_api.retrieval.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def create_app(settings: ApiSettings | None = None, *, runtime: Runtime | None =
     app.register_blueprint(audits_bp)
     app.register_blueprint(analytics_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(rules_bp)
     app.register_blueprint(contract_bp)
     app.register_blueprint(http_metrics.bp)
     app.register_blueprint(pages_bp)

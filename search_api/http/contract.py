@@ -17,10 +17,11 @@ from pydantic.json_schema import models_json_schema
 
 from search_api.analytics.requests import AnalyticsParams, Click
 from search_api.brands.audit_spec import AuditRequest
-from search_api.core.credentials import ADMIN, ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ
-from search_api.http import path_ids, schemas
+from search_api.core.credentials import ADMIN, ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ, RULES
+from search_api.http import path_ids, rule_schemas, schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
+from search_api.rules.model import RuleBody
 from search_api.suggest.params import SuggestParams
 
 bp = Blueprint("contract", __name__, template_folder="templates", static_folder="static",
@@ -53,6 +54,8 @@ def _param(name: str, where: str, description: str, schema: dict[str, Any], *, r
            ) -> dict[str, Any]:
     return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
 
+
+RULE_ID = _param("rule_id", "path", "The rule's id.", path_ids.RULE_ID_SCHEMA)
 
 ROUTES: tuple[Route, ...] = (
     Route("get", "/search", "Search with query-string parameters", {200: schemas.SearchAnswer, 400: "error",
@@ -101,6 +104,17 @@ ROUTES: tuple[Route, ...] = (
                   _param("base", "query", "An earlier run to compare with.",
                          path_ids.audit_id_schema(query=True, optional=True), required=False)],
           scope=AUDITS, tag="audits"),
+    Route("get", "/rules", "Every merchandising rule", {200: rule_schemas.RuleList, 401: "error", 403: "error",
+                                                     503: "error"}, scope=RULES, tag="rules"),
+    Route("get", "/rules/{rule_id}", "One merchandising rule",
+          {200: rule_schemas.StoredRule, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
+          params=[RULE_ID], scope=RULES, tag="rules"),
+    Route("put", "/rules/{rule_id}", "Create (201) or replace (200) a merchandising rule; live within seconds",
+          {200: rule_schemas.StoredRule, 201: rule_schemas.StoredRule, 400: "error", 401: "error", 403: "error",
+           413: "error", 503: "error"}, body=RuleBody, params=[RULE_ID], scope=RULES, tag="rules"),
+    Route("delete", "/rules/{rule_id}", "Delete a merchandising rule",
+          {200: rule_schemas.RuleDeleted, 400: "error", 401: "error", 403: "error", 404: "error", 503: "error"},
+          params=[RULE_ID], scope=RULES, tag="rules"),
     Route("get", "/", "The search page (scripts call /search, /suggest, /clicks, /personas)", {200: "html"},
           tag="pages"),
     Route("get", "/personas", "Sample shoppers for the search page's persona switcher (STORESEARCH_PERSONAS_FILE)",

@@ -12,12 +12,15 @@ import unicodedata
 
 from search_api.core.errors import InvalidParameter
 from search_api.core.validation import WHITE_SPACE
+from search_api.rules.model import RULE_ID
 
 MAX_USER_ID_CHARS = 128
 """The longest user id `POST /events` accepts (`personal.events.MAX_ID_CHARS`)."""
 
 AUDIT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 """Run ids are `a<yyyymmdd>t<hhmmss><µs>`; anything outside this shape cannot name one."""
+
+RULE_ID_SCHEMA = {"type": "string", "pattern": f"^{RULE_ID.pattern}$"}
 
 _PLAIN = r"\u0000-\u001f\u007f-\u009f/"
 USER_ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_USER_ID_CHARS,
@@ -59,4 +62,16 @@ def audit_id(value: str, field: str = "id") -> str:
     """
     if not AUDIT_ID.fullmatch(value):
         raise InvalidParameter(f"{field} must be an audit id (1-64 letters, digits, _ or -)", field=field)
+    return value
+
+
+def rule_id(value: str) -> str:
+    """A rule id: 1-64 letters, digits, `.`, `_` or `-`.
+
+    Raises:
+        InvalidParameter: field `rule_id`.
+
+    """
+    if not RULE_ID.fullmatch(value):
+        raise InvalidParameter("rule_id must be 1-64 letters, digits, ., _ or -", field="rule_id")
     return value

@@ -100,6 +100,9 @@ class SearchMeta(_Open):
                           "keyword leg searched it alongside the query as typed (\"did you mean\").")
     profile: dict[str, Any] | None = Field(
         None, description="The profile used (explain, with a key allowed to read it).")
+    rules: list[dict[str, str]] = Field(
+        default_factory=list, description="The merchandising rules this search matched, `{id, kind}`, winner "
+                                          "first; `explain.rule` names the one that pinned or moved a result.")
     synonyms: list[SynonymFired] | None = Field(
         None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
 

@@ -1,13 +1,15 @@
 """Hybrid search: a pipeline of named steps from a request to its answer.
 
-    live index → run legs → fuse → personal tie-break → eligible set: count, facet, sort, page
-    → describe
+    live index → run legs → fuse → personal tie-break → merchandising rules → eligible set: count, facet,
+    sort, page → describe
 
 `schedule` runs the keyword and semantic legs concurrently (and builds the profile beside them);
-`fusion` merges them by RRF; `eligible` states the set of products the answer may show and
-`paging` counts, facets, sorts and hydrates one page of it; `describe` writes the JSON. With a
-profile (`user_id` or inline `history`), the legs are personalised as `personalize` describes;
-a request without usable history takes exactly the unpersonalised path.
+`fusion` merges them by RRF; `merchandise` applies the rules the query matches (pin, hide, boost,
+bury), widening the eligible set to the pinned products and taking the hidden ones out, and
+passes everything through untouched when no rule matches; `eligible` states the set of products
+the answer may show and `paging` counts, facets, sorts and hydrates one page of it; `describe`
+writes the JSON. With a profile (`user_id` or inline `history`), the legs are personalised as
+`personalize` describes; a request without usable history takes exactly the unpersonalised path.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from search_api.retrieval import describe, semantic
 from search_api.retrieval.eligible import eligible_query
 from search_api.retrieval.fusion import Ranked, fuse, tie_break
 from search_api.retrieval.legs import Retrieved
+from search_api.retrieval.merchandise import apply_rules
 from search_api.retrieval.paging import paginate
 from search_api.retrieval.params import SearchRequest
 from search_api.retrieval.replica import Loaded
@@ -87,11 +90,12 @@ def personal_order(ranked: Ranked, retrieved: Retrieved, live: Loaded,
     return ranked, affinity
 
 
-def search(rt: Runtime, req: SearchRequest, *, zone: bool = False) -> dict[str, Any]:
+def search(rt: Runtime, req: SearchRequest, *, zone: bool = False, landing: tuple[str, ...] = ()) -> dict[str, Any]:
     """Answer one search request with results and meta (see API.md).
 
     `zone`: this search fills the brand zone beside an organic search; its steps and legs are
-    counted like any other, but it is not an answer of its own (degraded answers count answers).
+    counted like any other, but it is not an answer of its own (degraded answers count answers);
+    `landing`: the zone keyword's landing products, shown first (see `merchandise`).
 
     Raises:
         Unavailable: no live index yet.
@@ -105,10 +109,14 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False) -> dict[str, 
     count_legs(retrieved)
     require_some_leg(retrieved)
     ranked, affinity = personal_order(fused_ranking(req, retrieved, settings), retrieved, live, settings)
-    page = paginate(rt.es, live.index, req, eligible_query(req, retrieved), [doc_id for doc_id, _ in ranked], settings)
+    ranked, applied = apply_rules(rt, live.index, req, ranked, zone=zone, landing=landing)
+    page = paginate(rt.es, live.index, req, applied.widen(eligible_query(req, retrieved)),
+                    [doc_id for doc_id, _ in ranked], settings)
     results = describe.result_items(req, page, dict(ranked), retrieved, affinity, settings)
+    applied.explain(results)
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     if retrieved.failed and not zone:
         metrics.degraded("+".join(retrieved.failed))
     facets = {"facets": page.facets} if page.facets is not None else {}
-    return {"results": results, **facets, "meta": describe.meta(req, live.index, retrieved, page, took_ms)}
+    return {"results": results, **facets,
+            "meta": {**describe.meta(req, live.index, retrieved, page, took_ms), "rules": applied.describe()}}

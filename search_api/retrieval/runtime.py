@@ -17,6 +17,7 @@ from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.es_guard import search_client
 from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.replica import Loaded, VectorReplica
+from search_api.rules.book import RuleBook
 from search_api.synonyms.brand_aliases import brand_rules
 from search_api.synonyms.store import SynonymStore
 
@@ -116,6 +117,11 @@ class Runtime:
         return PopularQueries(self.settings, lambda: self.es)
 
     @cached_property
+    def rules(self) -> RuleBook:
+        """The merchandising rules as this process has them (refreshed in the background)."""
+        return RuleBook(self.settings, self.es)
+
+    @cached_property
     def profiles(self) -> ProfileService:
         """Shopper profiles (built from events, cached briefly)."""
         return ProfileService(self.settings, self.es, self._live_vectors)
@@ -157,7 +163,7 @@ class Runtime:
         """
         self._es = None
         for name in ("es", "breaker", "pool", "encode_pool", "zone_pool", "profiles", "query_log",
-                     "popular_queries"):
+                     "popular_queries", "rules"):
             self.__dict__.pop(name, None)
         replica = self.__dict__.get("replica")
         if replica is not None:

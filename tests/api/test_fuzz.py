@@ -56,6 +56,11 @@ SCHEMA_CANNOT_SAY: dict[str, dict[str, str]] = {
     "POST /search": {"from": "from + size ≤ 1000", "price_min": "price_min ≤ price_max",
                      r"history\[\d+\]\.ts": "within retention and at most a little ahead of now"},
     "POST /events": {"ts": "within retention and at most a little ahead of now"},
+    "PUT /rules/{rule_id}": {r"products\[\d+\]": "a product of the live index",
+                             "position": "no other pin of the query at these positions in an overlapping window; "
+                                         "position + products - 1 ≤ 100",
+                             "active_to": "after active_from",
+                             "query": "has words left after analysis (not only stop words)"},
     "GET /suggest": {"q": "at most 64 characters once normalised (NFKC may lengthen text)"},
     "POST /audits": {"personas": "labels are unique (defaults included)",
                      r"personas\[\d+\]\.label": "a default label is the user_id, at most 100 characters",
@@ -80,9 +85,9 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", create_app(ApiSettings(
 
 @pytest.fixture(scope="module")
 def fuzz_settings(sample_index) -> ApiSettings:
-    """The sample index, a key, and events under a prefix of their own (the sample's stay as built)."""
+    """The sample index, a key, and events and rules under a prefix of their own (the sample's stay as built)."""
     settings = sample_index.settings
-    return settings.with_(api_key=KEY, events_prefix=f"{settings.prefix}-fuzz")
+    return settings.with_(api_key=KEY, events_prefix=f"{settings.prefix}-fuzz", rules_prefix=f"{settings.prefix}-fuzz")
 
 
 @pytest.fixture(scope="module")
@@ -97,6 +102,7 @@ def fuzz_app(fuzz_settings, model, es):
         time.sleep(0.2)
     es.indices.put_settings(index=runs, settings={"refresh_interval": None})
     es.indices.delete(index=f"{fuzz_settings.events_prefix}-*", ignore_unavailable=True, allow_no_indices=True)
+    es.indices.delete(index=f"{fuzz_settings.rules_prefix}-rules", ignore_unavailable=True)
 
 
 def error_of(response) -> dict:

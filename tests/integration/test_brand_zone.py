@@ -96,3 +96,22 @@ def test_conflicts_resolve_by_priority_then_match_quality(es, isolated, model, t
     zone = client.get("/search?q=乳胶抱枕&explain=true").get_json()["brand_zone"]
     assert zone["brand"] == "乙" and [p["id"] for p in zone["products"]] == ["b1"]
     assert {c["brand"] for c in zone["conflicts"]} == {"甲", "乙"}
+
+
+def test_landing_products_come_first_in_the_zone_when_on_shelf(es, isolated, model, tmp_path):
+    products = tmp_path / "p.jsonl"
+    products.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+        {"id": "a1", "title": "记忆棉抱枕 抱枕 抱枕", "brand": "甲"}, {"id": "a2", "title": "乳胶抱枕 抱枕", "brand": "甲"},
+        {"id": "a3", "title": "甲 毛毯", "brand": "甲"},  # no 抱枕: the search alone never finds it
+        {"id": "a4", "title": "甲 抱枕 下架", "brand": "甲", "status": "off_shelf"},
+        {"id": "b1", "title": "乳胶抱枕", "brand": "乙"}]), encoding="utf-8")
+    keywords = tmp_path / "k.jsonl"
+    keywords.write_text(json.dumps({"keyword": "抱枕", "brand": "甲", "match": "contains",
+                                    "landing": {"products": ["a4", "a3", "a2"]}}, ensure_ascii=False) + "\n",
+                        encoding="utf-8")
+    build(isolated, es, model, BuildOptions(products=(products,), brand_keywords=(keywords,), progress=False))
+    client = create_app(runtime=Runtime(isolated, embedder=model, es=es)).test_client()
+    body = client.get("/search?q=抱枕").get_json()
+    zone = [p["id"] for p in body["brand_zone"]["products"]]
+    assert zone[:2] == ["a3", "a2"] and zone[2:] == ["a1"]  # landing (the off-shelf a4 never), then the search's
+    assert "a3" not in [r["id"] for r in body["results"]]  # organic results untouched
