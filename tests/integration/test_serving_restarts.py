@@ -122,13 +122,21 @@ def finish(sock: socket.socket, body: bytes) -> tuple[str, dict]:
 
 def test_term_lets_requests_in_flight_finish(server: Served):
     body = json.dumps({"q": "memory foam pillow", "size": 3}).encode()
+    def both_accepting() -> set[int] | None:
+        pids = children(server.proc.pid)
+        return pids if len(pids) == 2 and all(accepting(pid, server.port) for pid in pids) else None
+
+    workers = poll(both_accepting, within=60, what="both workers accepting")  # booted workers, not one of them
     in_flight = [start_post(server.port, body) for _ in range(4)]
-    poll(lambda: taken_up(server.port, in_flight), within=60, what="the workers took the connections and read them")
-    workers = children(server.proc.pid)
-    assert workers and all(accepting(pid, server.port) for pid in workers)
-    server.proc.send_signal(signal.SIGTERM)
-    poll(lambda: not any(accepting(pid, server.port) for pid in workers), within=60,
-         what="the workers stopped accepting")  # they are stopping; the requests in flight are not answered yet
+    try:
+        poll(lambda: taken_up(server.port, in_flight), within=60, what="the workers took the connections and read them")
+        server.proc.send_signal(signal.SIGTERM)
+        poll(lambda: not any(accepting(pid, server.port) for pid in workers), within=60,
+             what="the workers stopped accepting")  # they are stopping; the requests in flight are not answered yet
+    except BaseException:
+        for sock in in_flight:
+            sock.close()
+        raise
     answers = [finish(sock, body) for sock in in_flight]
     assert [status for status, _ in answers] == ["HTTP/1.1 200 OK"] * 4, answers
     assert all(payload["results"] for _, payload in answers)
