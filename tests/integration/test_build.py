@@ -138,4 +138,4 @@ def test_a_version_that_fails_verification_is_deleted_and_the_alias_stays(es, is
     assert alias_target(es, isolated.products_alias) == good.products_index
     assert alias_target(es, isolated.brand_keywords_alias) == good.brand_keywords_index
     assert es.count(index=isolated.products_alias)["count"] == 40
-    _assert_discarded(es, isolated, reason, kept={good.products_index, good.brand_keywords_index})
+    _assert_discarded(es, isolated, reason, kept={good.products_index, good.brand_keywords_index, good.suggestions_index})

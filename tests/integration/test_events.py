@@ -70,7 +70,7 @@ def test_accepted_events_are_stored_daily_behind_the_alias(client, es, settings,
                "ts": yesterday, "dwell_ms": 1200}]
     response = client.post("/events?refresh=wait_for", headers=KEY, json=batch)
     assert response.status_code == 200, response.get_json()
-    assert response.get_json() == {"accepted": 4, "rejected": [], "unknown_products": 1}
+    assert response.get_json() == {"accepted": 4, "rejected": [], "unknown_products": 1, "unknown_queries": 0}
     days = sorted(es.indices.get_alias(name=settings.events_alias))
     today = event_store.day_index(settings, datetime.now(UTC).date())
     assert today in days and len(days) == 2  # yesterday's event went to yesterday's index
