@@ -28,6 +28,11 @@ def add_parser(sub: Any) -> None:
     judged.add_argument("--out", type=Path, required=True, help="where to write the judgments (JSON)")
 
 
+def _check_days(days: int, settings: ApiSettings) -> None:
+    if not 1 <= days <= settings.events_retention_days:
+        raise ConfigError(f"--days must be between 1 and the {settings.events_retention_days}-day retention")
+
+
 def run(args: argparse.Namespace, settings: ApiSettings) -> int:
     """Print the report.
 
@@ -36,8 +41,7 @@ def run(args: argparse.Namespace, settings: ApiSettings) -> int:
         EngineError: Elasticsearch failed (exit 1).
 
     """
-    if not 1 <= args.days <= settings.events_retention_days:
-        raise ConfigError(f"--days must be between 1 and the {settings.events_retention_days}-day retention")
+    _check_days(args.days, settings)
     if not 1 <= args.top <= 200:
         raise ConfigError("--top must be between 1 and 200")
     es = make_client(settings)
@@ -58,8 +62,7 @@ def run_judgments(args: argparse.Namespace, settings: ApiSettings) -> int:
         EngineError: Elasticsearch failed (exit 1).
 
     """
-    if not 1 <= args.days <= settings.events_retention_days:
-        raise ConfigError(f"--days must be between 1 and the {settings.events_retention_days}-day retention")
+    _check_days(args.days, settings)
     if args.min_impressions < 1:
         raise ConfigError("--min-impressions must be at least 1")
     es = make_client(settings)
