@@ -38,7 +38,8 @@ correction: where the words are about as common, the shopper's own wording ranks
 far rarer than the typed word can still outrank it: BM25 weighs each word by its own rarity)."""
 
 
-def _texts(q: str, fixed: str | None, synonyms: Sequence[str] = ()) -> tuple[list[str], list[dict[str, Any]]]:
+def _texts(q: str, fixed: str | None, synonyms: Sequence[str] = (),
+           typed: list[dict[str, Any]] | None = None) -> tuple[list[str], list[dict[str, Any]]]:
     """The texts searched (as typed, corrected, synonym variants) and the OR query's clauses for them.
 
     One text: its clauses as they are. Several: the best-scoring text counts (`dis_max`), so a
@@ -46,7 +47,8 @@ def _texts(q: str, fixed: str | None, synonyms: Sequence[str] = ()) -> tuple[lis
     let synonym-rich titles outrank everything, personal boosts included).
     """
     texts = [q, *([fixed] if fixed is not None else []), *synonyms]
-    groups = [text_clauses(q)] + ([text_clauses(fixed, TYPO_BOOST)] if fixed is not None else [])
+    groups = [typed if typed is not None else text_clauses(q)]
+    groups += [text_clauses(fixed, TYPO_BOOST)] if fixed is not None else []
     groups += [text_clauses(v, SYNONYM_BOOST) for v in synonyms]
     groups = [g for g in groups if g]
     if len(groups) <= 1:
@@ -90,9 +92,10 @@ def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any
     leaves the body exactly as it is without synonyms. The filters and the level are a
     `post_filter`; the all-terms count (`aggs.all`) is taken before the filters.
     """
-    if not text_clauses(req.q):
+    typed = text_clauses(req.q)  # analysed once: the query's own clauses, and whether it has any
+    if not typed:
         return None
-    texts, should = _texts(req.q, fixed, synonyms)
+    texts, should = _texts(req.q, fixed, synonyms, typed)
     should = should + level_markers(texts, level)
     body: dict[str, Any] = {
         "size": size,

@@ -31,11 +31,6 @@ PERSONAL_POOL = 4
 shopper's brands among the prefix's popular completions, shallow enough to stay relevant."""
 
 
-def as_typed(prefix: str) -> Sequence[str]:
-    """No expansion (until a synonym set is plugged in)."""
-    return (prefix,)
-
-
 def sources_of(rt: Runtime) -> tuple[SuggestionSource, ...]:
     """The sources of this process's suggestions: the catalog, and past queries when they are logged."""
     catalog = CatalogSource(rt.es, rt.settings.suggestions_alias)
