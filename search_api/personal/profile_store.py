@@ -145,6 +145,6 @@ class ProfileService:
         for hit in response["hits"]["hits"]:
             f = hit["fields"]
             if f.get("embedding"):
-                vector = np.asarray(f["embedding"], dtype=np.float32)
+                vector = np.asarray(f["embedding"], dtype=np.float32).reshape(-1)  # doc values nest the one vector
                 out[f["id"][0]] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return out

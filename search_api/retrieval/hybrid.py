@@ -119,4 +119,5 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False, landing: tupl
         metrics.degraded("+".join(retrieved.failed))
     facets = {"facets": page.facets} if page.facets is not None else {}
     return {"results": results, **facets,
-            "meta": {**describe.meta(req, live.index, retrieved, page, took_ms), "rules": applied.describe()}}
+            "meta": {**describe.meta(req, live.index, retrieved, page, took_ms, live.backend),
+                     "rules": applied.describe()}}

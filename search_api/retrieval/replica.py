@@ -21,6 +21,7 @@ from elasticsearch import Elasticsearch
 from indexer.index_format import IndexerError, VectorIndex, alias_target, changes_since
 from search_api.core import metrics
 from search_api.core.settings import ApiSettings
+from search_api.retrieval.knn import EsKnn
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,13 @@ class Loaded:
     """One consistent view: the concrete index and its vectors (None if the snapshot failed)."""
 
     index: str
-    vectors: VectorIndex | None
+    vectors: VectorIndex | EsKnn | None
     error: str | None = None
+
+    @property
+    def backend(self) -> str:
+        """Which vector backend answers the semantic leg of this version."""
+        return "elasticsearch" if isinstance(self.vectors, EsKnn) else "faiss"
 
 
 class VectorReplica:
@@ -92,6 +98,8 @@ class VectorReplica:
                 if live is None or live.vectors is None:
                     return 0
                 vectors = live.vectors
+                if not isinstance(vectors, VectorIndex):
+                    return 0
                 upserts: dict[str, np.ndarray] = {}
                 removals: set[str] = set()
                 last = vectors.seq
@@ -120,9 +128,10 @@ class VectorReplica:
         live = self._loaded
         now = time.time()
         return {
+            "backend": "faiss",
             "version": live.index if live else None,
-            "vectors": live.vectors.count if live and live.vectors else None,
-            "seq": live.vectors.seq if live and live.vectors else None,
+            "vectors": live.vectors.count if live and isinstance(live.vectors, VectorIndex) else None,
+            "seq": live.vectors.seq if live and isinstance(live.vectors, VectorIndex) else None,
             "sync_seconds": self._settings.sync_seconds,
             "last_sync_s_ago": round(now - self._synced_at, 2) if self._synced_at else None,
             "changes_applied": self.applied,
@@ -172,7 +181,7 @@ class VectorReplica:
         """Tell the metrics which version is served now, and the sequence its snapshot starts at."""
         loaded = self._loaded
         metrics.replica_serves(loaded.index if loaded else None, previous.index if previous else None)
-        if loaded is not None and loaded.vectors is not None:
+        if loaded is not None and isinstance(loaded.vectors, VectorIndex):
             metrics.replica_seq.labels(self._settings.products_alias).set(loaded.vectors.seq)
 
     def _load(self, index: str) -> Loaded:
@@ -184,3 +193,31 @@ class VectorReplica:
             return Loaded(index, None, str(exc))
         log.info("loaded vector snapshot %s (%d vectors)", index, vectors.count)
         return Loaded(index, vectors)
+
+
+class KnnReplica(VectorReplica):
+    """The elasticsearch backend's stand-in for the replica: it follows the alias, loads nothing.
+
+    Both legs of a search still read one concrete index version (the alias is resolved here, as
+    for FAISS), but the vectors are the index's own, so there is no snapshot and no sync.
+    """
+
+    def start(self) -> None:
+        """Nothing to follow: the index is its own vector store."""
+
+    def sync(self) -> int:
+        """Nothing to apply: upserts and deletes are in the kNN leg once Elasticsearch refreshed them."""
+        return 0
+
+    def status(self) -> dict[str, object]:
+        """The version kNN searches, for /healthz."""
+        live = self._loaded
+        return {"backend": "elasticsearch", "version": live.index if live else None,
+                "knn_candidates_factor": self._settings.knn_candidates_factor}
+
+    def _swapped(self, previous: Loaded | None) -> None:
+        loaded = self._loaded
+        metrics.replica_serves(loaded.index if loaded else None, previous.index if previous else None)
+
+    def _load(self, index: str) -> Loaded:
+        return Loaded(index, EsKnn(lambda: self._es, index, candidates_factor=self._settings.knn_candidates_factor))

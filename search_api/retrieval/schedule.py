@@ -25,12 +25,13 @@ from dataclasses import replace
 
 import numpy as np
 
-from indexer.index_format import IndexerError, VectorIndex
+from indexer.index_format import IndexerError
 from search_api.core.metrics import timed
 from search_api.personal.personalize import keyword_functions
 from search_api.personal.profile import Profile
 from search_api.retrieval import keyword, semantic
 from search_api.retrieval.budget import Deadline, LegTimeout, wait
+from search_api.retrieval.knn import EsKnn, knn_filter
 from search_api.retrieval.legs import LegResult, LegState, LegStatus, Retrieved, in_leg_order, usable
 from search_api.retrieval.params import Mode, SearchRequest
 from search_api.retrieval.replica import Loaded
@@ -157,16 +158,28 @@ def semantic_depth(rt: Runtime, req: SearchRequest) -> int:
     return depth if req.mode == Mode.HYBRID else max(depth, req.offset + req.size)
 
 
-def semantic_leg(rt: Runtime, req: SearchRequest, vectors: VectorIndex, query_vector: np.ndarray,
-                 taste: np.ndarray | None) -> tuple[LegResult | None, LegStatus]:
-    """The semantic leg on the replica, bent by the shopper's taste vector when there is one."""
+def semantic_leg(rt: Runtime, req: SearchRequest, vectors: semantic.Vectors, query_vector: np.ndarray,
+                 taste: np.ndarray | None, deadline: Deadline) -> tuple[LegResult | None, LegStatus]:
+    """The semantic leg on the vector backend, bent by the shopper's taste vector when there is one.
+
+    kNN in Elasticsearch gets the request's filters and only the leg's time left (FAISS runs in
+    this process and takes microseconds).
+    """
     settings = rt.settings
+    if isinstance(vectors, EsKnn) and deadline.bounded:
+        if deadline.expired:
+            return None, LegStatus.timeout()
+        vectors = vectors.within(deadline.call_timeout())
     try:
         with timed("semantic_search"):
             return semantic.search(vectors, query_vector, size=semantic_depth(rt, req),
                                    profile=taste, alpha=settings.personal_alpha,
                                    gate_depth=settings.personal_gate_depth, gate_ratio=settings.personal_gate_ratio,
-                                   floor=settings.semantic_floor)
+                                   floor=settings.semantic_floor, filter=knn_filter(req))
+    except IndexerError as exc:
+        if deadline.expired:
+            return None, LegStatus.timeout()
+        return None, LegStatus.failure(str(exc))
     except Exception as exc:  # a broken replica must not take keyword search down
         return None, LegStatus.failure(type(exc).__name__)
 
@@ -198,7 +211,7 @@ def respelled_semantic(rt: Runtime, req: SearchRequest, live: Loaded, taste: np.
         return
     vector, status = encode_query(rt, replace(req, q=keyword_leg.corrected), live, deadline)
     if vector is not None:
-        leg, _ = semantic_leg(rt, req, live.vectors, vector, taste)
+        leg, _ = semantic_leg(rt, req, live.vectors, vector, taste, deadline)
         if leg is not None:
             results["semantic"] = leg
 
@@ -259,7 +272,7 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     if encoded is not None:
         statuses["semantic"] = encoded
     if query_vector is not None and live.vectors is not None:
-        leg, statuses["semantic"] = semantic_leg(rt, req, live.vectors, query_vector, taste)
+        leg, statuses["semantic"] = semantic_leg(rt, req, live.vectors, query_vector, taste, semantic_deadline)
         if leg is not None:
             results["semantic"] = leg
     if future is not None and req.mode in KEYWORD_MODES:  # else the thread only built the profile
