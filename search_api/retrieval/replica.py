@@ -98,7 +98,7 @@ class VectorReplica:
                 if live is None or live.vectors is None:
                     return 0
                 vectors = live.vectors
-                if not isinstance(vectors, VectorIndex):
+                if isinstance(vectors, EsKnn):
                     return 0
                 upserts: dict[str, np.ndarray] = {}
                 removals: set[str] = set()
@@ -126,12 +126,13 @@ class VectorReplica:
     def status(self) -> dict[str, object]:
         """Version, sequence and lag of the replica, for /healthz."""
         live = self._loaded
+        vectors = None if live is None or isinstance(live.vectors, EsKnn) else live.vectors
         now = time.time()
         return {
             "backend": "faiss",
             "version": live.index if live else None,
-            "vectors": live.vectors.count if live and isinstance(live.vectors, VectorIndex) else None,
-            "seq": live.vectors.seq if live and isinstance(live.vectors, VectorIndex) else None,
+            "vectors": vectors.count if vectors else None,
+            "seq": vectors.seq if vectors else None,
             "sync_seconds": self._settings.sync_seconds,
             "last_sync_s_ago": round(now - self._synced_at, 2) if self._synced_at else None,
             "changes_applied": self.applied,
@@ -181,7 +182,7 @@ class VectorReplica:
         """Tell the metrics which version is served now, and the sequence its snapshot starts at."""
         loaded = self._loaded
         metrics.replica_serves(loaded.index if loaded else None, previous.index if previous else None)
-        if loaded is not None and isinstance(loaded.vectors, VectorIndex):
+        if loaded is not None and loaded.vectors is not None and not isinstance(loaded.vectors, EsKnn):
             metrics.replica_seq.labels(self._settings.products_alias).set(loaded.vectors.seq)
 
     def _load(self, index: str) -> Loaded:

@@ -15,6 +15,7 @@ from search_api.core.breaker import Breaker
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.es_guard import search_client
+from search_api.retrieval.knn import EsKnn
 from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.replica import KnnReplica, Loaded, VectorReplica
 from search_api.rules.book import RuleBook
@@ -199,7 +200,7 @@ class Runtime:
             live = self.replica.current()
         except IndexerError:
             return None
-        return live.vectors if live and isinstance(live.vectors, VectorIndex) else None
+        return None if live is None or isinstance(live.vectors, EsKnn) else live.vectors
 
     def ensure_events_template(self) -> None:
         """Install the events index template once per process (before the first write).
