@@ -1,6 +1,6 @@
 """FAISS vs Elasticsearch kNN (float HNSW, int8 HNSW): recall, latency, ESCI relevance.
 
-    nice .venv/bin/python bench/knn.py [--snapshot DIR] [--esci ../shared/data/esci] [--skip-esci]
+    nice .venv/bin/python bench/knn.py [--snapshot DIR] [--limit N] [--esci ../shared/data/esci] [--skip-esci]
 
 1. Real-model vectors at the scale of a FAISS snapshot (default: the newest `bench-products-*`
    under STORESEARCH_VECTORS_DIR, 100k MiniLM vectors): the vectors go into two indices of this
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -84,11 +85,12 @@ def ensure_index(es: Elasticsearch, name: str, kind: str, ids: Sequence[str], ma
             yield {"_index": name, "_id": pid, "id": pid, "status": status.get(pid, "on_sale"), "has_vector": True,
                    "embedding": [round(float(x), 6) for x in row]}
 
-    for ok, item in helpers.streaming_bulk(es, actions(), chunk_size=500, request_timeout=300, raise_on_error=False):
+    bulk_es = es.options(request_timeout=300)
+    for ok, item in helpers.streaming_bulk(bulk_es, actions(), chunk_size=500, raise_on_error=False):
         if not ok:
             raise SystemExit(f"knn: indexing {name} failed: {item}")
-    es.indices.refresh(index=name, request_timeout=600)
-    es.indices.forcemerge(index=name, max_num_segments=1, request_timeout=1800)
+    es.options(request_timeout=1800).indices.refresh(index=name)
+    es.options(request_timeout=1800).indices.forcemerge(index=name, max_num_segments=1)
     return time.perf_counter() - started, size_of(es, name)
 
 
@@ -119,6 +121,9 @@ def vectors_part(args: argparse.Namespace, settings: ApiSettings, es: Elasticsea
         return
     faiss_index = VectorIndex.load(snapshot)
     ids, matrix = faiss_index.vectors(faiss_index.ids)
+    if args.limit and args.limit < len(ids):  # a loaded machine: the snapshot's first N, FAISS as a build of N makes it
+        ids, matrix = ids[:args.limit], matrix[:args.limit]
+        faiss_index = VectorIndex.build(ids, matrix, version="knnbench", model=faiss_index.manifest.model)
     n = len(ids)
     status = statuses(es, snapshot.name) if es.indices.exists(index=snapshot.name) else {}
     visible = np.array([status.get(pid, "on_sale") == "on_sale" for pid in ids])
@@ -137,8 +142,11 @@ def vectors_part(args: argparse.Namespace, settings: ApiSettings, es: Elasticsea
             yield [pid for pid, _ in faiss_index.search(q, DEPTH) if pid in shown]
 
     answers, ms = timed(faiss_calls())
+    with tempfile.TemporaryDirectory() as tmp:  # what this FAISS index takes on disk (the snapshot's files)
+        saved = faiss_index.save(Path(tmp) / "snapshot")
+        disk = sum(p.stat().st_size for p in saved.iterdir())
     print(f"{'faiss ' + faiss_index.manifest.factory:<26} {recall10(answers, truth):9.3f} {pct(ms, 50):7.1f} "
-          f"{pct(ms, 99):7.1f} {'-':>8} {sum(p.stat().st_size for p in snapshot.iterdir()) / 1e6:8.0f}")
+          f"{pct(ms, 99):7.1f} {'-':>8} {disk / 1e6:8.0f}")
     for kind in KINDS:
         name = f"knnbench-{n // 1000}k-{kind}"
         seconds, size = ensure_index(es, name, kind, ids, matrix, status)
@@ -195,6 +203,7 @@ def esci_part(args: argparse.Namespace, settings: ApiSettings, es: Elasticsearch
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snapshot", type=Path, help="a FAISS snapshot directory (default: newest bench-products)")
+    parser.add_argument("--limit", type=int, default=0, help="only the snapshot's first N vectors (0: all)")
     parser.add_argument("--queries", type=int, default=400, help="latency-benchmark queries drawn (English kept)")
     parser.add_argument("--esci", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--skip-vectors", action="store_true")

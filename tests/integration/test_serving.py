@@ -108,7 +108,8 @@ def test_load_shared_starts_nothing_a_fork_would_copy(serving_catalog, model):
     rt = Runtime(serving_catalog, embedder=model)
     threads = threading.active_count()
     live = rt.load_shared()
-    assert live is not None and live.vectors is not None and live.vectors.count >= 300
+    assert live is not None and live.vectors is not None
+    assert live.backend == "elasticsearch" or live.vectors.count >= 300  # kNN loads no snapshot
     assert threading.active_count() == threads
     assert not {"es", "pool", "zone_pool", "profiles"} & set(rt.__dict__)
     rt.start_process()  # what a worker does after the fork: its own client, pools and sync thread
