@@ -164,3 +164,17 @@ def test_upserts_deletes_and_rollback_reach_the_semantic_leg(backend, es, es_url
         assert _ids(body)[0] == "n1" or semantic("buckwheat hull pillow")[0] == "n1"
     finally:
         drop_prefix(es, settings.prefix)
+
+
+def test_a_server_master_preloads_and_its_workers_search_on_either_backend(served, model):
+    settings, _, _ = served
+    rt = Runtime(settings, embedder=model)  # its own clients, as `search-api serve` makes them
+    live = rt.load_shared()
+    assert live is not None and live.backend == settings.vector_backend
+    rt.start_process()
+    try:
+        client = create_app(runtime=rt).test_client()
+        body = _search(client, q="memory foam pillow", size=5)
+        assert body["meta"]["vector_backend"] == settings.vector_backend and body["meta"]["legs"]["semantic"] == "ok"
+    finally:
+        rt.close()
