@@ -6,7 +6,9 @@ signature (mtime, size, inode) re-reads it; a new live index version re-reads th
 `reload()` (`POST /admin/synonyms/reload`) does both at once. A new set is built whole and then
 swapped in by reference, so a search sees the old set or the new one, never a mix. A file that
 does not parse leaves the set in force as it was (and says why: the log, `status()`, the reload
-answer); the request path never raises and never waits for another thread's reload.
+answer); the request path never raises, and waits for another thread's reload only while a
+process has no brand aliases yet: the first searches of a process (an organic search and its
+brand zone run at once) would otherwise be expanded with or without them by which thread won.
 """
 
 from __future__ import annotations
@@ -69,7 +71,9 @@ class SynonymStore:
     def current(self, version: str | None = None) -> SynonymSet:
         """The set in force, after the due checks: the file (throttled) and, for a new live `version`, brand aliases."""
         now = self.clock()
-        if (self._file_due(now) or self._brands_due(version, now)) and self._lock.acquire(blocking=False):
+        brands_due = self._brands_due(version, now)
+        first_brands = brands_due and self._brand_version is None
+        if (self._file_due(now) or brands_due) and self._lock.acquire(blocking=first_brands):
             try:
                 self._refresh(version, now)
             finally:
