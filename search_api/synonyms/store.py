@@ -14,7 +14,6 @@ brand zone run at once) would otherwise be expanded with or without them by whic
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.index_format import IndexerError
+from search_api.core import files
 from search_api.synonyms.expansion import Expansion, SynonymSet, expand
 from search_api.synonyms.rules import Rule, SynonymError, read_file
 
@@ -31,16 +31,8 @@ BRAND_RETRY_S = 5.0
 """After a failed brand-alias read (Elasticsearch down), searches go on with the previous aliases
 and try again after this long, not on every request."""
 
-Signature = tuple[int, int, int] | None
 BrandReader = Callable[[], tuple[Rule, ...]]
 
-
-def _signature(path: Path) -> Signature:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 class SynonymStore:
@@ -59,7 +51,7 @@ class SynonymStore:
         self.path, self.check_every, self.clock = path, check_every, clock
         self._brands = brands
         self._lock = threading.Lock()
-        self._signature = _signature(path) if path else None
+        self._signature = files.signature(path) if path else None
         self._file_rules: tuple[Rule, ...] = read_file(path) if path else ()
         self._file_error: str | None = None
         self._brand_rules: tuple[Rule, ...] = ()
@@ -92,7 +84,7 @@ class SynonymStore:
 
         """
         with self._lock:
-            signature = _signature(self.path) if self.path else None
+            signature = files.signature(self.path) if self.path else None
             try:
                 file_rules = read_file(self.path) if self.path else ()
             except SynonymError as exc:
@@ -133,7 +125,7 @@ class SynonymStore:
 
     def _read_file_if_changed(self) -> bool:
         assert self.path is not None
-        signature = _signature(self.path)
+        signature = files.signature(self.path)
         if signature == self._signature:
             return False
         self._signature = signature
