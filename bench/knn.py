@@ -45,6 +45,8 @@ from search_api.retrieval.runtime import Runtime  # noqa: E402
 
 KINDS = ("hnsw", "int8_hnsw")
 FACTORS = (1.0, 2.0, 4.0)
+RESCORES = {"hnsw": (0.0,), "int8_hnsw": (0.0, 2.0)}
+"""`rescore_vector` oversampling tried per kind (0: none; float graphs have nothing to re-score)."""
 DEPTH = 100
 """The semantic leg's depth (`semantic_candidates`)."""
 VISIBLE = knn_filter(parse_search({"q": "x"}))
@@ -150,8 +152,8 @@ def vectors_part(args: argparse.Namespace, settings: ApiSettings, es: Elasticsea
     for kind in KINDS:
         name = f"knnbench-{n // 1000}k-{kind}"
         seconds, size = ensure_index(es, name, kind, ids, matrix, status)
-        for factor in FACTORS:
-            knn = EsKnn(lambda: es, name, candidates_factor=factor)
+        for factor, oversample in ((f, o) for o in RESCORES[kind] for f in FACTORS):
+            knn = EsKnn(lambda: es, name, candidates_factor=factor, rescore_oversample=oversample)
 
             def es_calls(knn: EsKnn = knn) -> Iterator[list[str]]:
                 for q in qv:
@@ -160,7 +162,7 @@ def vectors_part(args: argparse.Namespace, settings: ApiSettings, es: Elasticsea
             for _ in es_calls():  # one pass to warm the graph's pages
                 pass
             answers, ms = timed(es_calls())
-            label = f"es {kind} nc={knn.num_candidates(DEPTH)}"
+            label = f"es {kind} nc={knn.num_candidates(DEPTH)}" + (f" rescore×{oversample:g}" if oversample else "")
             print(f"{label:<26} {recall10(answers, truth):9.3f} {pct(ms, 50):7.1f} {pct(ms, 99):7.1f} "
                   f"{seconds if seconds is not None else float('nan'):8.0f} {size / 1e6:8.0f}")
         if args.drop:

@@ -45,16 +45,22 @@ class EsKnn:
     backend = "elasticsearch"
 
     def __init__(self, es: Callable[[], Elasticsearch], index: str, *, candidates_factor: float,
-                 timeout_s: float | None = None) -> None:
-        """`es` returns the client to use now (a forked worker rebinds its replica's client)."""
+                 rescore_oversample: float = 0.0, timeout_s: float | None = None) -> None:
+        """`es` returns the client to use now (a forked worker rebinds its replica's client).
+
+        `rescore_oversample` > 0: an int8 graph's top k × it are re-scored with the float vectors
+        (`rescore_vector`), which quantisation alone ranks only approximately.
+        """
         self._es = es
         self.index = index
         self._factor = candidates_factor
+        self._oversample = rescore_oversample
         self._timeout_s = timeout_s
 
     def within(self, timeout_s: float) -> EsKnn:
         """The same index, each call given at most `timeout_s` (a leg's remaining budget)."""
-        return EsKnn(self._es, self.index, candidates_factor=self._factor, timeout_s=timeout_s)
+        return EsKnn(self._es, self.index, candidates_factor=self._factor, rescore_oversample=self._oversample,
+                     timeout_s=timeout_s)
 
     def _client(self) -> Elasticsearch:
         es = self._es()
@@ -77,6 +83,8 @@ class EsKnn:
                                "num_candidates": self.num_candidates(k)}
         if filter is not None:
             knn["filter"] = filter
+        if self._oversample > 0:
+            knn["rescore_vector"] = {"oversample": self._oversample}
         with engine_errors("kNN search"):
             response = self._client().search(index=self.index, knn=knn, size=k, stored_fields="_none_",
                                               docvalue_fields=["id"], track_total_hits=False)

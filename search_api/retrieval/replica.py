@@ -221,4 +221,7 @@ class KnnReplica(VectorReplica):
         metrics.replica_serves(loaded.index if loaded else None, previous.index if previous else None)
 
     def _load(self, index: str) -> Loaded:
-        return Loaded(index, EsKnn(lambda: self._es, index, candidates_factor=self._settings.knn_candidates_factor))
+        s = self._settings
+        oversample = s.knn_rescore_oversample if s.knn_index == "int8_hnsw" else 0.0
+        return Loaded(index, EsKnn(lambda: self._es, index, candidates_factor=s.knn_candidates_factor,
+                                   rescore_oversample=oversample))
