@@ -7,9 +7,10 @@
    benchmark's own (`knnbench-<n>-hnsw`, `knnbench-<n>-int8_hnsw`: id, status, the vector;
    kept for the next run, `--drop` deletes them), force-merged to one segment. The latency
    benchmark's English queries are encoded by the real model; each backend answers a top-100 as
-   the semantic leg asks it (FAISS unfiltered then filtered to visible products, kNN with the
-   visibility filter and num_candidates = 100 × factor); recall@10 is against exact search over
-   the visible products; latency is the call as the API makes it (client side, sequential).
+   the semantic leg asks it (FAISS unfiltered then deleted products dropped, kNN filtered to the
+   not deleted, num_candidates = 100 × factor; int8 also with `rescore_vector`); recall@10 is
+   against exact search over the products not deleted; latency is the call as the API makes it
+   (client side, sequential).
 2. ESCI dev: the catalog built once per backend (`knnbench-esci-<backend>`, kept; FAISS reads the
    `esci-eval` build when there is one) and the 94 judged queries searched through the live
    search path: nDCG@10 semantic and hybrid, and each mode's p50/p99.
@@ -49,8 +50,8 @@ RESCORES = {"hnsw": (0.0,), "int8_hnsw": (0.0, 2.0)}
 """`rescore_vector` oversampling tried per kind (0: none; float graphs have nothing to re-score)."""
 DEPTH = 100
 """The semantic leg's depth (`semantic_candidates`)."""
-VISIBLE = knn_filter(parse_search({"q": "x"}))
-"""What a default request may show (on sale, never deleted): the leg's kNN filter."""
+CANDIDATES = knn_filter()
+"""The leg's kNN filter: never a deleted product."""
 
 
 def newest_snapshot(settings: ApiSettings, prefix: str) -> Path | None:
@@ -128,14 +129,14 @@ def vectors_part(args: argparse.Namespace, settings: ApiSettings, es: Elasticsea
         faiss_index = VectorIndex.build(ids, matrix, version="knnbench", model=faiss_index.manifest.model)
     n = len(ids)
     status = statuses(es, snapshot.name) if es.indices.exists(index=snapshot.name) else {}
-    visible = np.array([status.get(pid, "on_sale") == "on_sale" for pid in ids])
+    visible = np.array([status.get(pid, "on_sale") != "deleted" for pid in ids])
     texts = [q for q in dict.fromkeys(queries(args.queries)) if model.readable(q)]
     qv = np.vstack([model.embed_query(model.readable(q)) for q in texts])
     scores = qv @ matrix[visible].T
     visible_ids = [pid for pid, keep in zip(ids, visible, strict=True) if keep]
     truth = [[visible_ids[i] for i in np.argsort(-row)[:10]] for row in scores]
-    print(f"\n{n} real-model vectors ({snapshot.name}, {matrix.shape[1]} dims, {visible.mean():.0%} visible), "
-          f"{len(texts)} distinct queries, top-{DEPTH} as the semantic leg asks; recall@10 vs exact over visible")
+    print(f"\n{n} real-model vectors ({snapshot.name}, {matrix.shape[1]} dims, {visible.mean():.1%} not deleted), "
+          f"{len(texts)} distinct queries, top-{DEPTH} as the semantic leg asks; recall@10 vs exact search")
     print(f"{'backend':<26} {'recall@10':>9} {'p50 ms':>7} {'p99 ms':>7} {'index s':>8} {'disk MB':>8}")
     shown = set(visible_ids)
 
@@ -157,7 +158,7 @@ def vectors_part(args: argparse.Namespace, settings: ApiSettings, es: Elasticsea
 
             def es_calls(knn: EsKnn = knn) -> Iterator[list[str]]:
                 for q in qv:
-                    yield [pid for pid, _ in knn.search(q, DEPTH, filter=VISIBLE)]
+                    yield [pid for pid, _ in knn.search(q, DEPTH, filter=CANDIDATES)]
 
             for _ in es_calls():  # one pass to warm the graph's pages
                 pass

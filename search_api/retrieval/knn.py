@@ -7,9 +7,14 @@ once Elasticsearch refreshed it. `EsKnn` answers the same questions as the FAISS
 (top-k with cosines, the vectors of given ids) for one concrete index version, so the legs, the
 personal re-ranking and the profile leg run unchanged on either backend.
 
-Unlike FAISS, the search is filtered in the engine: the request's filters and visibility (status
-on sale by default, never deleted) are the `knn` filter, as they are the keyword leg's, so a
-narrow filter still gets `k` matching neighbours instead of the few of an unfiltered top-k.
+The leg's `knn` filter is the one visibility rule that holds whatever the request: never a
+deleted product (`filters.gone_clause`, as in the eligible set). The request's own filters (status,
+brand, category, …) are applied to the eligible set afterwards, as with FAISS, and deliberately not
+inside kNN: the semantic candidates are then the same set for a search and for that search
+filtered by a facet value, so a facet's count is exactly the total of the search filtered by it
+(`eligible.py`, architecture decision 9). Filtering inside kNN was tried and broke that (a
+category facet counted 90, the search filtered by it found 100: its kNN drew 100 candidates from
+the category alone). `EsKnn.search` still takes any filter (the benchmark's exact comparisons).
 """
 
 from __future__ import annotations
@@ -22,16 +27,15 @@ import numpy as np
 from elasticsearch import Elasticsearch
 
 from indexer.index_format import engine_errors
-from search_api.retrieval.filters import filter_clauses, gone_clause
-from search_api.retrieval.params import SearchRequest
+from search_api.retrieval.filters import gone_clause
 
 MAX_CANDIDATES = 10_000
 """Elasticsearch's cap on `num_candidates`."""
 
 
-def knn_filter(req: SearchRequest) -> dict[str, Any]:
-    """What the keyword leg may show, as a `knn` filter: the request's filters, never a deleted product."""
-    return {"bool": {"filter": filter_clauses(req), "must_not": [gone_clause()]}}
+def knn_filter() -> dict[str, Any]:
+    """The semantic candidates' filter: every product but the deleted, whatever the request (module docstring)."""
+    return {"bool": {"must_not": [gone_clause()]}}
 
 
 def cosine(score: float) -> float:

@@ -162,8 +162,8 @@ def semantic_leg(rt: Runtime, req: SearchRequest, vectors: semantic.Vectors, que
                  taste: np.ndarray | None, deadline: Deadline) -> tuple[LegResult | None, LegStatus]:
     """The semantic leg on the vector backend, bent by the shopper's taste vector when there is one.
 
-    kNN in Elasticsearch gets the request's filters and only the leg's time left (FAISS runs in
-    this process and takes microseconds).
+    kNN in Elasticsearch skips deleted products (`knn.knn_filter`) and gets only the leg's time
+    left (FAISS runs in this process and takes microseconds).
     """
     settings = rt.settings
     if isinstance(vectors, EsKnn) and deadline.bounded:
@@ -175,7 +175,7 @@ def semantic_leg(rt: Runtime, req: SearchRequest, vectors: semantic.Vectors, que
             return semantic.search(vectors, query_vector, size=semantic_depth(rt, req),
                                    profile=taste, alpha=settings.personal_alpha,
                                    gate_depth=settings.personal_gate_depth, gate_ratio=settings.personal_gate_ratio,
-                                   floor=settings.semantic_floor, filter=knn_filter(req))
+                                   floor=settings.semantic_floor, filter=knn_filter())
     except IndexerError as exc:
         if deadline.expired:
             return None, LegStatus.timeout()

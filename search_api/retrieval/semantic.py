@@ -1,8 +1,8 @@
 """The semantic leg: the query's embedding against the vector backend (optionally bent by a profile).
 
 The backend is the FAISS replica or Elasticsearch kNN (`knn.EsKnn`); both answer top-k with cosines
-and the vectors of given ids, so everything here runs the same on either. Only kNN takes the
-request's filter: FAISS answers unfiltered and the eligible set filters afterwards (`paging`).
+and the vectors of given ids, so everything here runs the same on either. Only kNN takes a
+filter (no deleted products); on both, the eligible set applies the request's filters (`paging`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ Vectors = VectorIndex | EsKnn
 
 def neighbours(vectors: Vectors, query: np.ndarray, k: int,
                filter: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-    """Top-k (id, cosine); kNN among `filter`'s products, FAISS among all (filtered later)."""
+    """Top-k (id, cosine); kNN among `filter`'s products, FAISS among all (the eligible set filters)."""
     if isinstance(vectors, EsKnn):
         return vectors.search(query, k, filter=filter)
     return vectors.search(query, k)

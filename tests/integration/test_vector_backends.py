@@ -14,7 +14,6 @@ from indexer.build.pipeline import BuildOptions, build
 from indexer.store import lifecycle
 from search_api.http.app import create_app
 from search_api.retrieval.knn import EsKnn, knn_filter
-from search_api.retrieval.params import parse_search
 from search_api.retrieval.runtime import Runtime
 from tests.conftest import drop_prefix, fresh_settings
 
@@ -24,9 +23,10 @@ PILLOWS = [{"id": f"p{i}", "title": f"memory foam pillow model {i}", "brand": "D
 EARBUDS = [{"id": f"e{i}", "title": f"wireless earbuds model {i}", "brand": "Sonic"} for i in range(20)]
 SOLD_OUT = [{"id": f"s{i}", "title": f"down feather pillow {i}", "brand": "Fluffy", "status": "sold_out"}
             for i in range(5)]
+DELETED = [{"id": "d1", "title": "memory foam pillow withdrawn", "brand": "Dreamy", "status": "deleted"}]
 LATEX = [{"id": f"l{i}", "title": f"natural latex pillow {i}", "brand": "Cloud"} for i in range(5)]
 CHINESE = [{"id": "zh1", "title": "记忆棉枕头", "brand": "梦乡"}]  # nothing the model reads: no vector
-CATALOG = PILLOWS + EARBUDS + SOLD_OUT + LATEX + CHINESE
+CATALOG = PILLOWS + EARBUDS + SOLD_OUT + LATEX + DELETED + CHINESE
 
 BACKENDS = {"faiss": {"vector_backend": "faiss"},
             "es-hnsw": {"vector_backend": "elasticsearch", "knn_index": "hnsw"},
@@ -99,21 +99,32 @@ def test_filters_and_visibility_hold_in_the_semantic_leg(served):
     assert sold and all(pid.startswith("s") for pid in sold)
 
 
-def test_knn_filters_in_the_engine_so_a_narrow_filter_still_gets_k(served):
-    settings, runtime, _ = served
+def test_knn_skips_deleted_products_and_leaves_the_request_filters_to_the_eligible_set(served):
+    settings, runtime, client = served
     if settings.vector_backend == "faiss":
         pytest.skip("FAISS answers unfiltered; the eligible set filters afterwards")
     live = runtime.replica.current()
     assert isinstance(live.vectors, EsKnn) and live.backend == "elasticsearch"
-    req = parse_search({"q": "memory foam pillow", "brand": "Sonic"})
     query = runtime.embedder.embed_query("memory foam pillow")
-    hits = live.vectors.search(query, 5, filter=knn_filter(req))
-    assert len(hits) == 5 and all(pid.startswith("e") for pid, _ in hits)
-    assert all(-1.0 <= cos <= 1.0 for _, cos in hits)
-    ids, matrix = live.vectors.vectors([pid for pid, _ in hits] + ["zh1", "nope"])  # zh1 has no vector
-    assert ids == [pid for pid, _ in hits] and matrix.shape == (5, query.shape[0])
-    # the cosines kNN reports are the stored vectors' (float exactly, int8 closely)
-    assert np.allclose(matrix @ query, [cos for _, cos in hits], atol=0.02)
+    hits = live.vectors.search(query, 100, filter=knn_filter())
+    ids = [pid for pid, _ in hits]
+    assert "d1" not in ids and {"s0", "e0", "l0"} <= set(ids)  # sold out and other brands: candidates
+    assert all(-1.0 <= cos <= 1.0 for _, cos in hits) and hits == sorted(hits, key=lambda h: -h[1])
+    found, matrix = live.vectors.vectors(ids[:5] + ["zh1", "nope"])  # zh1 has no vector
+    assert found == ids[:5] and matrix.shape == (5, query.shape[0])
+    # the cosines kNN reports are the stored vectors' (int8 re-scored with them)
+    assert np.allclose(matrix @ query, [cos for _, cos in hits[:5]], atol=0.02)
+    # any filter still works in the engine (the benchmark's comparisons)
+    sonic = live.vectors.search(query, 5, filter={"term": {"brand": "Sonic"}})
+    assert len(sonic) == 5 and all(pid.startswith("e") for pid, _ in sonic)
+
+
+def test_a_facet_value_counts_what_filtering_by_it_finds(served):
+    _, _, client = served
+    plain = _search(client, q="pillow", size=5, facets="brand")
+    counts = {b["value"]: b["count"] for b in plain["facets"]["brand"]}
+    for brand, count in counts.items():
+        assert _search(client, q="pillow", size=5, brand=brand)["meta"]["total"] == count, brand
 
 
 def test_personalised_and_profile_legs_work_the_same(served):
