@@ -177,6 +177,18 @@ def test_upserts_deletes_and_rollback_reach_the_semantic_leg(backend, es, es_url
         drop_prefix(es, settings.prefix)
 
 
+def test_knn_on_an_index_built_for_faiss_degrades_to_keyword_search(served, es, model):
+    """An API switched to kNN before the rebuild that maps the vector: keyword answers, the leg says failed."""
+    settings, _, _ = served
+    if settings.vector_backend != "faiss":
+        pytest.skip("needs an index built without the kNN mapping")
+    client = create_app(runtime=Runtime(settings.with_(vector_backend="elasticsearch"), embedder=model,
+                                        es=es)).test_client()
+    body = _search(client, q="memory foam pillow", size=5)
+    assert body["meta"]["degraded"] is True and body["meta"]["vector_backend"] == "elasticsearch"
+    assert body["meta"]["legs"] == {"semantic": "failed", "keyword": "ok"} and _ids(body)
+
+
 def test_a_server_master_preloads_and_its_workers_search_on_either_backend(served, model):
     settings, _, _ = served
     rt = Runtime(settings, embedder=model)  # its own clients, as `search-api serve` makes them
