@@ -1,8 +1,8 @@
 """Where and in which order the legs of one search run, and how long they may take.
 
 The keyword leg waits on Elasticsearch in a pool thread while the query is encoded in the encode
-pool and the request thread then searches FAISS, so a hybrid query costs about
-max(keyword, encode + ANN), not the sum. A profile is built first on the keyword leg's pool
+pool and the request thread then searches FAISS (or Elasticsearch kNN), so a hybrid query costs
+about max(keyword, encode + ANN), not the sum. A profile is built first on the keyword leg's pool
 thread (the keyword boosts need it), so its reads overlap the encoding too; the semantic leg
 takes it once the query vector is ready. Both legs read the same concrete index version (the one
 the vector replica loaded), so their ids always agree even while an alias swap is in progress.
