@@ -9,6 +9,7 @@ taken out of the words searched ("hoodie under 50" searches "hoodie"), unless no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -101,9 +102,31 @@ class Vocabulary:
         return Part(term.kind, term.text, term.value, self._names.get(key, (term.text,)), self.targets.get(key, ()))
 
 
-def _pick(terms: Iterable[Term]) -> Term:
-    """One term among several with the same words: the first kind in `KINDS` order (brand first)."""
-    return min(terms, key=lambda t: KINDS.index(t.kind) if t.kind in KINDS else len(KINDS))
+WRITTEN_KINDS = frozenset({"brand", "material"})
+"""Kinds recognised only as written, not by stem: the brand "humane" is not in "humanity", the
+material glass not in "glasses"."""
+
+LATIN = r"[0-9a-z\u00c0-\u024f]"
+
+
+def written_in(query: str, term: Term) -> bool:
+    """Whether the query holds the term as written (word-bounded where it starts or ends with a Latin letter)."""
+    written = normalize(term.text)
+    pattern = ("(?<!" + LATIN + ")" if re.match(LATIN, written[0]) else "") + re.escape(written) + (
+        "(?!" + LATIN + ")" if re.match(LATIN, written[-1]) else "")
+    return re.search(pattern, query) is not None
+
+
+def _pick(terms: Iterable[Term], query: str) -> Term | None:
+    """One term among several with the same words (None: none is usable).
+
+    Lexicon kinds come before brands ("blue" is a colour before it is the brand Blue); brands and
+    materials count only as written in the query.
+    """
+    usable = [t for t in terms if t.kind not in WRITTEN_KINDS or written_in(query, t)]
+    if not usable:
+        return None
+    return min(usable, key=lambda t: (t.kind == "brand", KINDS.index(t.kind) if t.kind in KINDS else len(KINDS)))
 
 
 def understand(text: str, vocabulary: Vocabulary) -> Understanding:
@@ -124,13 +147,15 @@ def understand(text: str, vocabulary: Vocabulary) -> Understanding:
             i += 1
             continue
         key, terms = match
-        term = _pick(terms)
+        term = _pick(terms, rest)
+        if term is None:  # known words, but not as written: try shorter terms from here
+            i += 1
+            continue
         found.setdefault((term.kind, term.value), vocabulary.part(term))
         i += len(key)
     remaining = rest
     for written, terms in vocabulary.cjk_terms():
-        if written in remaining:
-            term = _pick(terms)
+        if written in remaining and (term := _pick(terms, remaining)) is not None:
             found.setdefault((term.kind, term.value), vocabulary.part(term))
             remaining = remaining.replace(written, " ")
     parts = sorted(found.values(), key=lambda p: KINDS.index(p.kind) if p.kind in KINDS else len(KINDS))
