@@ -1,0 +1,92 @@
+"""Query understanding (pure): each kind recognised in Chinese and English, price expressions, boosts."""
+
+from __future__ import annotations
+
+import pytest
+
+from search_api.understand.boosts import boost_clauses, matched_parts
+from search_api.understand.catalog import brand_terms, color_targets
+from search_api.understand.lexicon import lexicon_terms
+from search_api.understand.price import PriceWish, find_price
+from search_api.understand.recognise import Vocabulary, understand
+
+
+@pytest.fixture(scope="module")
+def vocabulary() -> Vocabulary:
+    lexicon = lexicon_terms()
+    terms, targets = brand_terms(["棉语", "UGG", "Blue", "humane", "X"], {"棉语": ["Mianyu"]})
+    return Vocabulary((*terms, *lexicon), {**targets, **color_targets(["黑色", "Black/White", "白色"], lexicon)},
+                      median_price=120.0)
+
+
+def _parts(q: str, vocabulary: Vocabulary) -> set[tuple[str, str]]:
+    return {(p.kind, p.value) for p in understand(q, vocabulary).parts}
+
+
+@pytest.mark.parametrize(("q", "expected"), [
+    ("棉语抱枕", ("brand", "棉语")), ("Mianyu pillow", ("brand", "棉语")), ("ugg slippers", ("brand", "UGG")),
+    ("黑色卫衣", ("color", "black")), ("黑卫衣", ("color", "black")), ("black hoodie", ("color", "black")),
+    ("卫衣 XL", ("size", "XL")), ("L码 卫衣", ("size", "L")), ("tank top plus size", ("size", "plus")),
+    ("大码连衣裙", ("size", "plus")),
+    ("女士 连衣裙", ("gender", "female")), ("women's office shoes", ("gender", "female")),
+    ("男款卫衣", ("gender", "male")), ("mens slippers", ("gender", "male")),
+    ("儿童保温杯", ("age", "kids")), ("toddler water bottle", ("age", "kids")), ("宝宝 枕头", ("age", "baby")),
+    ("真丝 四件套", ("material", "silk")), ("silk pillowcase", ("material", "silk")),
+    ("记忆棉枕头", ("material", "memory foam")), ("memory foam pillow", ("material", "memory foam")),
+])
+def test_each_kind_is_recognised_in_both_languages(vocabulary, q, expected):
+    assert expected in _parts(q, vocabulary)
+
+
+@pytest.mark.parametrize(("q", "wish", "rest"), [
+    ("hoodie under 50", PriceWish(high=50), "hoodie"), ("below $30 silk pillowcase", PriceWish(high=30), "silk pillowcase"),
+    ("100元以内的蓝牙耳机", PriceWish(high=100), "的蓝牙耳机"), ("卫衣 50元以下", PriceWish(high=50), "卫衣"),
+    ("口红 不超过200", PriceWish(high=200), "口红"), ("耳机 300元以上", PriceWish(low=300), "耳机"),
+    ("headphones over $100", PriceWish(low=100), "headphones"), ("50-100元 口红", PriceWish(50, 100), "口红"),
+    ("earbuds between 20 and 40 dollars", PriceWish(20, 40), "earbuds"),
+    ("便宜 四件套", PriceWish(cheap=True), "四件套"), ("cheap pillow", PriceWish(cheap=True), "pillow"),
+])
+def test_price_expressions_become_a_wish_and_leave_the_words(vocabulary, q, wish, rest):
+    u = understand(q, vocabulary)
+    assert u.price == wish and u.text == rest
+    assert u.parts[-1].kind == "price" and u.parts[-1].value == wish.value
+
+
+@pytest.mark.parametrize("q", ["potassium citrate 200mg", "1/2 inch binder", "fitbit charge 3", "iphone 13 case"])
+def test_a_bare_number_is_not_a_price(q):
+    assert find_price(q) is None
+
+
+def test_a_query_that_is_only_a_price_word_is_still_searched(vocabulary):
+    u = understand("便宜", vocabulary)
+    assert u.text == "便宜" and u.price == PriceWish(cheap=True)
+
+
+def test_brands_count_only_as_written_and_colours_come_first(vocabulary):
+    assert ("brand", "humane") not in _parts("marvel against humanity", vocabulary)  # stems meet, words do not
+    assert _parts("blue suit", vocabulary) == {("color", "blue")}  # the colour, not the brand Blue
+    assert ("brand", "X") not in _parts("x large", vocabulary)  # one-letter brands are never recognised
+    assert ("material", "glass") not in _parts("white shades glasses", vocabulary)
+
+
+def test_nothing_recognised_means_no_boosts(vocabulary):
+    u = understand("throw pillow", vocabulary)
+    assert u.parts == () and u.text == "throw pillow" and boost_clauses(u) == []
+
+
+def test_boosts_name_their_part_and_target_the_catalogs_values(vocabulary):
+    u = understand("black ugg slippers under 80", vocabulary)
+    assert [p.kind for p in u.parts] == ["brand", "color", "price"]
+    clauses = boost_clauses(u)
+    assert [c[next(iter(c))]["_name"] for c in clauses] == ["understood:0", "understood:1", "understood:2"]
+    color = clauses[1]["constant_score"]["filter"]["bool"]["should"]
+    assert {"terms": {"color": ["黑色", "Black/White"]}} in color  # both languages' catalog values
+    assert clauses[2]["constant_score"]["filter"] == {"range": {"price": {"lte": 80.0}}}
+    assert matched_parts(["understood:2", "all_terms", "understood:0"]) == (0, 2)
+
+
+def test_cheap_decays_with_price_from_the_catalogs_median(vocabulary):
+    (clause,) = boost_clauses(understand("cheap pillow", vocabulary))
+    decay = clause["function_score"]["functions"][0]["exp"]["price"]
+    assert decay == {"origin": 0, "scale": 120.0, "decay": 0.5}
+    assert boost_clauses(understand("cheap pillow", Vocabulary(lexicon_terms()))) == []  # no catalog: no reference
