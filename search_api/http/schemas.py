@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from search_api.http.understood_schema import UnderstoodPart
+
 
 class _Open(BaseModel):
     """Answers may gain fields; clients must ignore what they do not know."""
@@ -74,15 +76,6 @@ class SynonymFired(BaseModel):
     rule: str = Field(description="Where the rule is: `synonyms.txt:12` (file:line) or `brand-keyword:<id>`.")
 
 
-class UnderstoodPart(BaseModel):
-    """A part of the query that query understanding recognised (it boosts, never filters)."""
-
-    kind: Literal["brand", "color", "size", "gender", "age", "material", "price"]
-    text: str = Field(description="The words that named it, as the vocabulary writes them.")
-    value: str = Field(description="What it means: the catalog's brand, a colour (`black`), a size, `female`, "
-                                   "`kids`, a material, or a price wish (`<=50`, `>=100`, `50-100`, `cheap`).")
-
-
 class SearchMeta(_Open):
     """How the answer was made."""
 
@@ -114,10 +107,8 @@ class SearchMeta(_Open):
                                           "first; `explain.rule` names the one that pinned or moved a result.")
     synonyms: list[SynonymFired] | None = Field(
         None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
-    understood: list[UnderstoodPart] = Field(
-        default_factory=list, description="What query understanding recognised in the query (empty: nothing, or "
-                                          "`understand=false`); each part boosts the keyword matches that have it, "
-                                          "and `explain.understood` lists the parts a result was boosted for.")
+    understood: list[UnderstoodPart] = Field(default_factory=list, description="Parts of the query recognised "
+                                             "(boosts; `explain.understood`: a result's; none: `understand=false`).")
 
 
 class FacetValue(_Open):
