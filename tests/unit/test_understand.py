@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from search_api.understand.boosts import boost_clauses, matched_parts
@@ -90,3 +92,47 @@ def test_cheap_decays_with_price_from_the_catalogs_median(vocabulary):
     decay = clause["function_score"]["functions"][0]["exp"]["price"]
     assert decay == {"origin": 0, "scale": 120.0, "decay": 0.5}
     assert boost_clauses(understand("cheap pillow", Vocabulary(lexicon_terms()))) == []  # no catalog: no reference
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_store_reads_each_live_version_once_and_keeps_the_last_good_one():
+    from indexer.index_format import EngineError
+    from search_api.understand.store import RETRY_S, UnderstandStore
+
+    reads: list[str] = []
+    failing = {"v3"}
+    gate = threading.Event()
+
+    def reader(version: str) -> Vocabulary:
+        reads.append(version)
+        if version == "v2":
+            assert gate.wait(5)
+        if version in failing:
+            raise EngineError("down")
+        return Vocabulary((*lexicon_terms(), *brand_terms([f"brand{version}"], {})[0]))
+
+    clock = Clock()
+    store = UnderstandStore(reader, clock=clock)
+    assert {p.value for p in store.understand("brandv1 pillow", "v1").parts} == {"brandv1"}  # the first read: now
+    store.understand("x", "v1")
+    assert reads == ["v1"]
+    assert store.understand("brandv2 pillow", "v2").parts == ()  # a new version: read in the background
+    gate.set()
+    store.wait(5)
+    assert {p.value for p in store.understand("brandv2 pillow", "v2").parts} == {"brandv2"}
+    store.understand("x", "v3")
+    store.wait(5)
+    store.understand("x", "v3")  # failed: not retried before RETRY_S, the v2 vocabulary stays
+    assert reads == ["v1", "v2", "v3"] and store.understand("brandv2", "v3").parts
+    clock.now += RETRY_S
+    failing.clear()
+    store.understand("x", "v3")
+    store.wait(5)
+    assert reads[-1] == "v3" and store.understand("brandv3 pillow", "v3").parts
