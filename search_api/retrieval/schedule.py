@@ -266,8 +266,9 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
         profile_box.set_result((None, None))
     future = None
     # the live version names the brand-keyword aliases in force; microseconds unless something is due
-    synonyms = rt.synonyms.expand(req.q, live.index) if req.mode in KEYWORD_MODES else NOTHING
     understood = understanding(rt, req, live.index)
+    words = understood.text if understood is not None else req.q  # a price expression has no synonyms
+    synonyms = rt.synonyms.expand(words, live.index) if req.mode in KEYWORD_MODES else NOTHING
     if wants_profile(req) or req.mode in KEYWORD_MODES:
         future = rt.pool.submit(personal_then_keyword, rt, req, live.index, profile_box, keyword_deadline, synonyms,
                                 understood)

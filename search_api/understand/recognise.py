@@ -44,7 +44,7 @@ class Understanding:
     """What a query says besides its words: recognised parts, a price wish, and the words to search."""
 
     text: str
-    """The query the keyword leg searches: normalised, the price expression taken out."""
+    """The query the keyword leg searches: as typed, or normalised with the price expression taken out."""
     parts: tuple[Part, ...] = ()
     price: PriceWish | None = None
     reference_price: float | None = None
@@ -161,4 +161,5 @@ def understand(text: str, vocabulary: Vocabulary) -> Understanding:
     parts = sorted(found.values(), key=lambda p: KINDS.index(p.kind) if p.kind in KINDS else len(KINDS))
     if price is not None:
         parts.append(Part("price", price.text, price.wish.value))
-    return Understanding(rest, tuple(parts), price.wish if price is not None else None, vocabulary.median_price)
+    searched = rest if rest != query else text  # the query as typed unless a price expression came out
+    return Understanding(searched, tuple(parts), price.wish if price is not None else None, vocabulary.median_price)

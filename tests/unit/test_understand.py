@@ -72,8 +72,9 @@ def test_brands_count_only_as_written_and_colours_come_first(vocabulary):
 
 
 def test_nothing_recognised_means_no_boosts(vocabulary):
-    u = understand("throw pillow", vocabulary)
-    assert u.parts == () and u.text == "throw pillow" and boost_clauses(u) == []
+    u = understand("Throw Pillow", vocabulary)
+    assert u.parts == () and u.text == "Throw Pillow" and boost_clauses(u) == []  # searched as typed
+    assert understand("Black Dress", vocabulary).text == "Black Dress"
 
 
 def test_boosts_name_their_part_and_target_the_catalogs_values(vocabulary):
