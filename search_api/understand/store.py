@@ -1,7 +1,8 @@
 """One vocabulary per process, re-read when a new index version goes live.
 
-The first search reads the live version's vocabulary on its own thread (a server's warm-up search
-does it before the process accepts a connection); a later version is read on a background thread
+The first search reads the live version's vocabulary on its own thread, and searches arriving
+meanwhile wait for it, so a process's first answers do not differ by who came first (a server's
+warm-up search does it before the process accepts a connection); a later version is read on a background thread
 while searches go on with the previous vocabulary (reading a large catalog's brands and colours
 takes about a second: too long to hold the first search after a swap). The request path never
 raises: while Elasticsearch is unreachable the previous vocabulary (or the lexicon alone) stays
@@ -44,14 +45,14 @@ class UnderstandStore:
         if version is None or version == self._version or self._clock() < self._retry_at:
             return self._vocabulary
         with self._lock:
-            if version == self._version or self._reading is not None:
+            if version == self._version or self._reading is not None or self._clock() < self._retry_at:
                 return self._vocabulary
-            if self._version is not None:  # searches go on with the previous version's meanwhile
+            if self._version is None:  # the first read: searches arriving meanwhile wait for it
+                self._read(version)
+            else:  # searches go on with the previous version's meanwhile
                 self._reading = threading.Thread(target=self._read, args=(version,), daemon=True,
                                                  name="understand-vocabulary")
                 self._reading.start()
-                return self._vocabulary
-        self._read(version)
         return self._vocabulary
 
     def understand(self, text: str, version: str | None) -> Understanding:

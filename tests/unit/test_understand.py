@@ -137,3 +137,14 @@ def test_the_store_reads_each_live_version_once_and_keeps_the_last_good_one():
     store.understand("x", "v3")
     store.wait(5)
     assert reads[-1] == "v3" and store.understand("brandv3 pillow", "v3").parts
+
+
+def test_the_understand_parameter_turns_it_off_per_request():
+    from search_api.core.errors import InvalidParameter
+    from search_api.retrieval.params import parse_search
+
+    assert parse_search({"q": "black dress"}).understand is None  # the setting decides
+    assert parse_search({"q": "black dress", "understand": "false"}).understand is False
+    assert parse_search({"q": "black dress", "understand": True}).understand is True
+    with pytest.raises(InvalidParameter):
+        parse_search({"q": "black dress", "understand": "maybe"})
