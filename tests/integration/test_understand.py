@@ -95,3 +95,14 @@ def test_meta_and_explain_show_what_was_recognised(rt):
     assert off["meta"]["understood"] == [] and "understood" not in (off["results"][0].get("explain") or {})
     plain = client.get("/search", query_string={"q": "throw pillow", "explain": "true"}).get_json()
     assert plain["meta"]["understood"] == [] and "understood" not in plain["results"][0]["explain"]
+
+
+def test_boosts_reorder_the_matches_never_change_them(rt):
+    def answer(q: str, understand: str) -> dict[str, Any]:
+        return hybrid.search(rt, parse_search({"q": q, "mode": "keyword", "size": "100", "understand": understand}))
+    for q in ("black dress", "女款 服饰", "silk bedding set"):
+        on, off = answer(q, "true"), answer(q, "false")
+        assert on["meta"]["understood"] and on["meta"]["total"] == off["meta"]["total"]  # none added, none lost
+        assert on["results"] != off["results"]
+    plain_on, plain_off = answer("throw pillow", "true"), answer("throw pillow", "false")
+    assert plain_on["meta"]["understood"] == [] and plain_on["results"] == plain_off["results"]
