@@ -1,8 +1,8 @@
 """Recognised parts → soft boosts: `should` clauses that add to a keyword match's score, never filter.
 
 Each part adds a constant (`WEIGHTS`, a fraction of a typical BM25F score) to products whose
-fields carry it: the brand or colour keyword field (the catalog's own values), else the analysed
-fields with every name of the value in both languages, so "black hoodie" lifts hoodies whose
+fields carry it: the brand or colour keyword field (the catalog's own values) or the analysed
+fields holding any name of the value in either language (one constant however many match), so "black hoodie" lifts hoodies whose
 colour attribute says 黑色. A price range adds its constant inside the range; "cheap" decays it
 with price (half at the catalog's median). Each clause is named `understood:<i>` (its index in
 `Understanding.parts`) so the keyword leg can say which parts a hit matched (`explain`).
@@ -67,18 +67,17 @@ def price_clause(wish: PriceWish, median: float | None, weight: float, name: str
     return {"constant_score": {"filter": {"range": {"price": bounds}}, "boost": weight, "_name": name}}
 
 
-def boost_clauses(understanding: Understanding, weights: dict[str, float] | None = None) -> list[dict[str, Any]]:
+def boost_clauses(understanding: Understanding) -> list[dict[str, Any]]:
     """The `should` clauses of an understanding (empty: nothing recognised)."""
-    weights = WEIGHTS | (weights or {})
     out = []
     for i, part in enumerate(understanding.parts):
         name = f"{PREFIX}{i}"
         if part.kind == "price":
             if understanding.price is not None:
-                clause = price_clause(understanding.price, understanding.reference_price, weights["price"], name)
+                clause = price_clause(understanding.price, understanding.reference_price, WEIGHTS["price"], name)
                 out += [clause] if clause is not None else []
             continue
-        out.append({"constant_score": {"filter": part_filter(part), "boost": weights.get(part.kind, 1.0),
+        out.append({"constant_score": {"filter": part_filter(part), "boost": WEIGHTS.get(part.kind, 1.0),
                                        "_name": name}})
     return out
 
