@@ -4,8 +4,9 @@ Each part adds a constant (`WEIGHTS`, a fraction of a typical BM25F score) to pr
 fields carry it: the brand or colour keyword field (the catalog's own values) or the analysed
 fields holding any name of the value in either language (one constant however many match), so
 "black dress" lifts dresses whose colour attribute says 黑色. A price range adds its constant
-inside the range; "cheap" decays it with price (half at the catalog's median). Each clause is named `understood:<i>` (its index in
-`Understanding.parts`) so the keyword leg can say which parts a hit matched (`explain`).
+inside the range; "cheap" decays it with price (half at the catalog's median). Each clause is
+named `understood:<i>` (its index in `Understanding.parts`) so the keyword leg can say which
+parts a hit matched (`explain`).
 """
 
 from __future__ import annotations
