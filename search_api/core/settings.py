@@ -44,7 +44,7 @@ class ApiSettings(ServingSettings):
         "personal_profile_weight": "STORESEARCH_PERSONAL_PROFILE_WEIGHT",
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
         "relax_below": "STORESEARCH_RELAX_BELOW", "semantic_floor": "STORESEARCH_SEMANTIC_FLOOR",
-        "typo_tolerance": "STORESEARCH_TYPO_TOLERANCE",
+        "typo_tolerance": "STORESEARCH_TYPO_TOLERANCE", "understand": "STORESEARCH_UNDERSTAND",
         "facet_price_bands": "STORESEARCH_FACET_PRICE_BANDS", "facet_ratings": "STORESEARCH_FACET_RATINGS",
         "facet_size": "STORESEARCH_FACET_SIZE",
         "synonyms_file": "STORESEARCH_SYNONYMS", "synonyms_check_seconds": "STORESEARCH_SYNONYMS_CHECK_SECONDS",
@@ -133,6 +133,9 @@ class ApiSettings(ServingSettings):
     semantic_floor: float = Field(0.3, ge=-1.0, le=1.0)
     # Misspelled query words corrected from the index vocabulary (search_api/retrieval/spelling.py).
     typo_tolerance: bool = True
+    # Query understanding (search_api/understand/): brands, colours, sizes, gender/age, materials and
+    # prices recognised in the query become soft boosts on the keyword leg; `understand=` per request.
+    understand: bool = True
     # --- browsing (search_api/retrieval/facets.py)
     # Price facet band edges: bands 0-50, 50-100, …, 1000-. The sample's prices run 5 to 5,000
     # (quartiles 67 / 143 / 295), so each band holds a useful share of a typical answer.

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from search_api.http.understood_schema import UnderstoodPart
+
 
 class _Open(BaseModel):
     """Answers may gain fields; clients must ignore what they do not know."""
@@ -105,6 +107,8 @@ class SearchMeta(_Open):
                                           "first; `explain.rule` names the one that pinned or moved a result.")
     synonyms: list[SynonymFired] | None = Field(
         None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
+    understood: list[UnderstoodPart] = Field(default_factory=list, description="Parts of the query recognised "
+                                             "(boosts; `explain.understood`: a result's; none: `understand=false`).")
 
 
 class FacetValue(_Open):

@@ -12,6 +12,7 @@ from enum import Enum
 
 from search_api.personal.profile import Profile
 from search_api.synonyms.expansion import NOTHING, Expansion
+from search_api.understand.recognise import Understanding
 
 LEG_ORDER = ("personal", "semantic", "keyword", "profile")
 """The order of `meta.legs`: the profile is settled first, the profile leg last."""
@@ -32,6 +33,10 @@ class LegResult:
     """The synonym variants the keyword leg searched beside the query."""
     levels: Mapping[str, str] = field(default_factory=dict)
     """For a relaxed keyword leg: each hit's strictest matching level (`relax.Level` values)."""
+    understood: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    """Keyword hits that matched recognised parts: id → indices into `Understanding.parts`."""
+    searched: str | None = None
+    """The text the keyword leg searched when query understanding took a price expression out of it."""
 
 
 class LegState(Enum):
@@ -121,6 +126,8 @@ class Retrieved:
     """The profile built for the request (possibly empty); None when none was asked for or it failed."""
     synonyms: Expansion = NOTHING
     """The synonyms the keyword leg searched with."""
+    understood: Understanding | None = None
+    """What query understanding recognised (None: it was off, or the mode has no keyword leg)."""
 
     @property
     def personal(self) -> Profile | None:

@@ -86,6 +86,8 @@ class SearchRequest:
     offset: int = 0
     mode: Mode = Mode.HYBRID
     explain: bool = False
+    understand: bool | None = None
+    """Query understanding on or off for this search (None: the `understand` setting)."""
     brands: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     price_min: float | None = None
@@ -169,8 +171,8 @@ FilterValues = Annotated[tuple[NonBlank, ...], Field(max_length=MAX_FILTER_VALUE
 Stock = Annotated[tuple[Literal["true", "false"], ...], Field(max_length=2),
                   BeforeValidator(_filter_values), BeforeValidator(_stock)]
 """`in_stock` values (`_stock` runs first: pydantic runs before-validators last to first)."""
-_SCALARS = frozenset({"q", "size", "from", "mode", "explain", "price_min", "price_max", "rating_min", "sort",
-                      "user_id"})
+_SCALARS = frozenset({"q", "size", "from", "mode", "explain", "understand", "price_min", "price_max", "rating_min",
+                      "sort", "user_id"})
 
 
 class SearchParams(BaseModel):
@@ -192,6 +194,10 @@ class SearchParams(BaseModel):
     mode: Mode = Field(Mode.HYBRID, description="Which legs answer: both fused, or one alone.")
     explain: Annotated[bool, BeforeValidator(_flag)] = Field(
         False, description="Per-result scores of each leg (true/false, 1/0, yes/no).")
+    understand: Annotated[bool | None, BeforeValidator(_flag)] = Field(
+        None, description="Recognise brands, colours, sizes, gender/age words, materials and prices in the query "
+                          "and boost products that have them (never a filter); default: on "
+                          "(`STORESEARCH_UNDERSTAND`). `meta.understood` lists what was recognised.")
     brand: FilterValues = Field((), description="Only these brands (repeat the key for several).")
     category: FilterValues = Field((), description="Only these categories, at any level of the path.")
     price_min: Annotated[float | None, _Number] = Field(None, ge=0, description="Lowest price, inclusive.")
@@ -238,6 +244,7 @@ class SearchParams(BaseModel):
         """The search these parameters ask for, with an already validated inline history."""
         return SearchRequest(
             q=self.q, size=self.size, offset=self.offset, mode=self.mode, explain=self.explain,
+            understand=self.understand,
             brands=self.brand, categories=self.category, price_min=self.price_min, price_max=self.price_max,
             sort=self.sort, colors=self.color, shops=self.shop, price_bands=tuple(_band(b) for b in self.price),
             rating_min=self.rating_min, statuses=self.statuses(), facets=wanted_facets(self.facets),

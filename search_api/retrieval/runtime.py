@@ -20,6 +20,8 @@ from search_api.retrieval.replica import Loaded, VectorReplica
 from search_api.rules.book import RuleBook
 from search_api.synonyms.brand_aliases import brand_rules
 from search_api.synonyms.store import SynonymStore
+from search_api.understand.catalog import read_vocabulary
+from search_api.understand.store import UnderstandStore
 
 LEG_WORKERS = 4
 """Threads that run Elasticsearch legs while the request thread encodes the query."""
@@ -80,6 +82,12 @@ class Runtime:
         s = self.settings
         return SynonymStore(s.synonyms_file, brands=lambda: brand_rules(self.es, s.brand_keywords_alias),
                             check_every=s.synonyms_check_seconds)
+
+    @cached_property
+    def understanding(self) -> UnderstandStore:
+        """Query understanding's vocabulary: the lexicon plus the live version's brands, colours and prices."""
+        alias = self.settings.brand_keywords_alias
+        return UnderstandStore(lambda index: read_vocabulary(self.es, index, alias))
 
     @cached_property
     def replica(self) -> VectorReplica:
