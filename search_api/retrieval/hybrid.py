@@ -27,7 +27,7 @@ from search_api.retrieval.fusion import Ranked, fuse, tie_break
 from search_api.retrieval.legs import Retrieved
 from search_api.retrieval.merchandise import apply_rules
 from search_api.retrieval.paging import paginate
-from search_api.retrieval.params import SearchRequest
+from search_api.retrieval.params import Fusion, SearchRequest
 from search_api.retrieval.replica import Loaded
 from search_api.retrieval.runtime import Runtime
 from search_api.retrieval.schedule import run_legs
@@ -70,9 +70,11 @@ def count_legs(retrieved: Retrieved) -> None:
 
 
 def fused_ranking(req: SearchRequest, retrieved: Retrieved, settings: ApiSettings) -> Ranked:
-    """The legs' results as one ranking (RRF in hybrid mode)."""
-    weights = {"keyword": 1.0, "semantic": settings.semantic_weight, "profile": settings.personal_profile_weight}
-    return fuse(retrieved.results, req.mode, k=settings.rrf_k, weights=weights)
+    """The legs' results as one ranking (hybrid: the request's fusion, else the setting's)."""
+    semantic_weight = settings.semantic_weight if req.semantic_weight is None else req.semantic_weight
+    weights = {"keyword": 1.0, "semantic": semantic_weight, "profile": settings.personal_profile_weight}
+    return fuse(retrieved.results, req.mode, k=settings.rrf_k, weights=weights,
+                fusion=req.fusion or Fusion(settings.fusion))
 
 
 def personal_order(ranked: Ranked, retrieved: Retrieved, live: Loaded,

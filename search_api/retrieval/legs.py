@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
+
 from search_api.personal.profile import Profile
 from search_api.synonyms.expansion import NOTHING, Expansion
 
@@ -121,6 +123,8 @@ class Retrieved:
     """The profile built for the request (possibly empty); None when none was asked for or it failed."""
     synonyms: Expansion = NOTHING
     """The synonyms the keyword leg searched with."""
+    query_vector: np.ndarray | None = None
+    """The query's embedding (None when not encoded): the second stage's cosine for every candidate."""
 
     @property
     def personal(self) -> Profile | None:
