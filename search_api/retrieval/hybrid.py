@@ -96,7 +96,7 @@ def second_stage(rt: Runtime, req: SearchRequest, ranked: Ranked, retrieved: Ret
     head = [doc_id for doc_id, _ in ranked[:depth]]
     with metrics.timed("ranker"):
         try:
-            pop = ranker.popularity(rt.es, live.index, head, req.q)
+            pop = ranker.popularity(rt.es, live.index, head, req.q) if model.needs_catalog else {}
         except IndexerError as exc:
             return ranked, None, f"failed: {exc}"
         cosine = (semantic.affinity(live.vectors, head, retrieved.query_vector)

@@ -17,6 +17,7 @@ from indexer.index_format import ConfigError
 from search_api.core.settings import ApiSettings
 from search_api.retrieval import ranker_train
 from search_api.retrieval.evaluation import load_judgments
+from search_api.retrieval.ranker import FEATURE_SETS
 from search_api.retrieval.runtime import Runtime
 
 
@@ -28,6 +29,9 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--cache", type=Path, default=None,
                         help="legs and features cache (default: OUT with .features.json)")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds over queries (default 5)")
+    parser.add_argument("--features", choices=tuple(FEATURE_SETS), default="legs",
+                        help="legs: what the legs hold (no extra request; default); all: + per-field BM25, "
+                             "popularity, price (one more Elasticsearch request per search)")
 
 
 def print_report(folds: Sequence[ranker_train.Fold]) -> None:
@@ -55,11 +59,13 @@ def run(args: argparse.Namespace, settings: ApiSettings) -> int:
         raise ConfigError(f"--folds must be between 2 and the {len(judged)} judged queries; got {args.folds}")
     cache = args.cache or args.out.with_suffix(".features.json")
     queries, fingerprint = ranker_train.collect(Runtime(settings), judged, cache)
+    names = FEATURE_SETS[args.features]
     folds = ranker_train.cross_validate(queries, folds=args.folds, depth=settings.ranker_depth,
-                                        default_weight=settings.semantic_weight)
-    print(f"{len(queries)} judged queries from {args.judgments}, {args.folds} folds, depth {settings.ranker_depth}")
+                                        default_weight=settings.semantic_weight, names=names)
+    print(f"{len(queries)} judged queries from {args.judgments}, {args.folds} folds, depth {settings.ranker_depth}, "
+          f"features {args.features}")
     print_report(folds)
     fusion = ranker_train.train_final(queries, folds, depth=settings.ranker_depth, out=args.out,
-                                      fingerprint=fingerprint, judgments=args.judgments)
+                                      fingerprint=fingerprint, judgments=args.judgments, names=names)
     print(f"wrote {args.out} (fusion {fusion}, data sha256 {fingerprint[:12]})")
     return 0

@@ -153,13 +153,15 @@ def best_fusion(queries: Sequence[Query]) -> Fusion:
     return max(choices, key=lambda f: (Metrics.of([f.order(q) for q in queries], queries).ndcg10, f.kind == "rrf"))
 
 
-def _matrix(queries: Sequence[Query], fusion: Fusion, depth: int) -> tuple[np.ndarray, np.ndarray, list[int]]:
+def _matrix(queries: Sequence[Query], fusion: Fusion, depth: int,
+            names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    columns = [ranker_mod.FEATURES.index(name) for name in names]
     xs, ys, groups = [], [], []
     for q in queries:
         head = fusion.order(q)[:depth]
         if not head:
             continue
-        xs.append(ranker_mod.features(q.query, head, q.legs, q.pop, q.cosine))
+        xs.append(ranker_mod.features(q.query, head, q.legs, q.pop, q.cosine)[:, columns])
         ys.append([q.ratings.get(doc_id, 0) for doc_id in head])
         groups.append(len(head))
     return np.vstack(xs), np.concatenate(ys), groups
@@ -169,26 +171,29 @@ def _matrix(queries: Sequence[Query], fusion: Fusion, depth: int) -> tuple[np.nd
 class Model:
     """Trained weights in the model file's terms (standardisation, then the linear score)."""
 
+    features: tuple[str, ...]
     mean: np.ndarray
     scale: np.ndarray
     coef: np.ndarray
     intercept: float
 
     def predict(self, matrix: np.ndarray) -> np.ndarray:
-        """Log-odds per row: what `ranker.Ranker.score` computes from the saved file."""
-        return np.asarray(((matrix - self.mean) / self.scale) @ self.coef + self.intercept)
+        """Log-odds per row of the full `features` matrix: what `ranker.Ranker.score` computes from the file."""
+        columns = [ranker_mod.FEATURES.index(name) for name in self.features]
+        return np.asarray(((matrix[:, columns] - self.mean) / self.scale) @ self.coef + self.intercept)
 
 
-def train(queries: Sequence[Query], fusion: Fusion, depth: int) -> Model:
-    """A logistic regression of Exact on `queries`' top `depth` candidates of `fusion`."""
+def train(queries: Sequence[Query], fusion: Fusion, depth: int,
+          names: Sequence[str] = ranker_mod.LEG_FEATURES) -> Model:
+    """A logistic regression of Exact on `queries`' top `depth` candidates of `fusion`, on features `names`."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    x, y, _ = _matrix(queries, fusion, depth)
+    x, y, _ = _matrix(queries, fusion, depth, names)
     scaler = StandardScaler().fit(x)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     fit = LogisticRegression(C=C, max_iter=2000).fit((x - scaler.mean_) / scale, (y >= EXACT).astype(int))
-    return Model(scaler.mean_, scale, fit.coef_[0], float(fit.intercept_[0]))
+    return Model(tuple(names), scaler.mean_, scale, fit.coef_[0], float(fit.intercept_[0]))
 
 
 def reranked(model: Model, q: Query, fusion: Fusion, depth: int) -> list[str]:
@@ -215,11 +220,12 @@ def leg_order(q: Query, name: str) -> list[str]:
     return list(dict.fromkeys(q.legs[name].ids)) if name in q.legs else []
 
 
-STAGES = ("keyword", "semantic", "rrf (default w)", "fusion (CV-tuned)", "+ ranker")
+STAGES = ("keyword", "semantic", "rrf (setting w)", "fusion (CV-tuned)", "+ ranker")
 
 
 def cross_validate(queries: Sequence[Query], *, folds: int, depth: int, default_weight: float,
-                   seed: int = 0, progress: Callable[[str], None] | None = None) -> list[Fold]:
+                   names: Sequence[str] = ranker_mod.LEG_FEATURES, seed: int = 0,
+                   progress: Callable[[str], None] | None = None) -> list[Fold]:
     """Each fold's stage metrics, every choice and model made on the other folds only."""
     from sklearn.model_selection import KFold
 
@@ -229,11 +235,11 @@ def cross_validate(queries: Sequence[Query], *, folds: int, depth: int, default_
         train_q = [queries[j] for j in train_idx]
         test_q = [queries[j] for j in test_idx]
         fusion = best_fusion(train_q)
-        model = train(train_q, fusion, depth)
+        model = train(train_q, fusion, depth, names)
         stages = {
             "keyword": Metrics.of([leg_order(q, "keyword") for q in test_q], test_q),
             "semantic": Metrics.of([leg_order(q, "semantic") for q in test_q], test_q),
-            "rrf (default w)": Metrics.of([Fusion("rrf", default_weight).order(q) for q in test_q], test_q),
+            "rrf (setting w)": Metrics.of([Fusion("rrf", default_weight).order(q) for q in test_q], test_q),
             "fusion (CV-tuned)": Metrics.of([fusion.order(q) for q in test_q], test_q),
             "+ ranker": Metrics.of([reranked(model, q, fusion, depth) for q in test_q], test_q),
         }
@@ -258,13 +264,13 @@ def chosen_fusion(folds: Sequence[Fold]) -> Fusion:
 
 
 def train_final(queries: Sequence[Query], folds: Sequence[Fold], *, depth: int, out: Path, fingerprint: str,
-                judgments: Path) -> Fusion:
+                judgments: Path, names: Sequence[str] = ranker_mod.LEG_FEATURES) -> Fusion:
     """Train on every query with the folds' fusion and write the model file; returns that fusion."""
     fusion = chosen_fusion(folds)
-    model = train(queries, fusion, depth)
+    model = train(queries, fusion, depth, names)
     cv = {stage: vars(mean_of(folds, stage)) for stage in STAGES}
-    ranker_mod.save(out, mean=model.mean.tolist(), scale=model.scale.tolist(), coef=model.coef.tolist(),
-                    intercept=model.intercept, fingerprint=fingerprint, meta={
+    ranker_mod.save(out, features=model.features, mean=model.mean.tolist(), scale=model.scale.tolist(),
+                    coef=model.coef.tolist(), intercept=model.intercept, fingerprint=fingerprint, meta={
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "judgments": str(judgments),
         "queries": len(queries), "depth": depth, "fusion": fusion.kind, "semantic_weight": fusion.weight,
         "model_kind": "logistic regression (scikit-learn), label gain >= 3", "C": C,

@@ -39,7 +39,9 @@ def test_features_one_row_per_candidate_in_the_order_given():
 def test_load_refuses_missing_foreign_or_broken_files(tmp_path, caplog):
     assert ranker.load(None) is None
     assert ranker.load(tmp_path / "missing.json") is None
-    assert ranker.load(write_model(tmp_path / "old.json", features=("keyword_score",))) is None
+    assert ranker.load(write_model(tmp_path / "old.json", features=("keyword_score", "retired_feature"))) is None
+    legs_only = ranker.load(write_model(tmp_path / "legs.json", features=ranker.LEG_FEATURES))
+    assert legs_only is not None and not legs_only.needs_catalog
     assert ranker.load(write_model(tmp_path / "v0.json", fmt=0)) is None
     (tmp_path / "junk.json").write_text("{not json", encoding="utf-8")
     assert ranker.load(tmp_path / "junk.json") is None
@@ -78,7 +80,8 @@ def test_training_round_trips_through_the_model_file(tmp_path):
         queries.append(Query(f"q{i}", ratings, legs, {}, cos))
     fusion = Fusion("rrf", 0.5)
     model = train(queries, fusion, depth=8)
-    ranker.save(tmp_path / "m.json", mean=model.mean.tolist(), scale=model.scale.tolist(), coef=model.coef.tolist(),
+    assert model.features == ranker.LEG_FEATURES
+    ranker.save(tmp_path / "m.json", features=model.features, mean=model.mean.tolist(), scale=model.scale.tolist(), coef=model.coef.tolist(),
                 intercept=model.intercept, fingerprint="x", meta={"fusion": "rrf"})
     loaded = ranker.load(tmp_path / "m.json")
     assert loaded is not None and loaded.meta["fusion"] == "rrf"
