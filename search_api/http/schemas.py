@@ -109,6 +109,14 @@ class SearchMeta(_Open):
         None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
     understood: list[UnderstoodPart] = Field(default_factory=list, description="Parts of the query recognised "
                                              "(boosts; `explain.understood`: a result's; none: `understand=false`).")
+    fusion: Literal["rrf", "linear"] | None = Field(
+        None, description="How a hybrid search merged its legs (the request's `fusion` or the server's); null "
+                          "in a single-leg mode.")
+    ranker: str | None = Field(
+        None, description="The second stage: `ok` (the top fused candidates re-ordered by the model; "
+                          "`explain.ranker` shows its score and top feature contributions), `off` (no model "
+                          "loaded), `skipped: …` (not a hybrid relevance search, or personalised) or "
+                          "`failed: …` (fused order kept).")
 
 
 class FacetValue(_Open):

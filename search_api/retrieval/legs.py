@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
+
 from search_api.personal.profile import Profile
 from search_api.synonyms.expansion import NOTHING, Expansion
 from search_api.understand.recognise import Understanding
@@ -128,6 +130,8 @@ class Retrieved:
     """The synonyms the keyword leg searched with."""
     understood: Understanding | None = None
     """What query understanding recognised (None: it was off, or the mode has no keyword leg)."""
+    query_vector: np.ndarray | None = None
+    """The query's embedding (None when not encoded): the second stage's cosine for every candidate."""
 
     @property
     def personal(self) -> Profile | None:

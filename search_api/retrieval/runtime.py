@@ -16,6 +16,8 @@ from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.es_guard import search_client
 from search_api.retrieval.query_vectors import QueryVectors
+from search_api.retrieval.ranker import Ranker
+from search_api.retrieval.ranker import load as load_ranker
 from search_api.retrieval.replica import Loaded, VectorReplica
 from search_api.rules.book import RuleBook
 from search_api.synonyms.brand_aliases import brand_rules
@@ -134,6 +136,11 @@ class Runtime:
         """Shopper profiles (built from events, cached briefly)."""
         return ProfileService(self.settings, self.es, self._live_vectors)
 
+    @cached_property
+    def ranker(self) -> Ranker | None:
+        """The second-stage model (`ranker_model`), or None: fused order (a bad file is logged, not fatal)."""
+        return load_ranker(self.settings.ranker_model)
+
     def load_shared(self) -> Loaded | None:
         """Load what forked workers share copy-on-write; returns the live version (None before any build).
 
@@ -149,6 +156,7 @@ class Runtime:
         """
         vector = self.embedder.embed_query("warm up")
         analyzed("抱枕 warm up")
+        _ = self.ranker  # loaded at start: a bad model file is logged before the first search
         es = make_client(self.settings)
         try:
             replica = self.__dict__.get("replica") or VectorReplica(self.settings, es)

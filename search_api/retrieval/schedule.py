@@ -296,4 +296,4 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     leg = profile_leg(rt, req, live, taste, statuses, results)
     if leg is not None:
         results["profile"], statuses["profile"] = leg, LegStatus(LegState.OK)
-    return Retrieved(in_leg_order(statuses), results, profile, synonyms, understood)
+    return Retrieved(in_leg_order(statuses), results, profile, synonyms, understood, query_vector)
