@@ -31,7 +31,6 @@ from search_api.personal.personalize import keyword_functions
 from search_api.personal.profile import Profile
 from search_api.retrieval import keyword, semantic
 from search_api.retrieval.budget import Deadline, LegTimeout, wait
-from search_api.retrieval.knn import EsKnn, knn_filter
 from search_api.retrieval.legs import LegResult, LegState, LegStatus, Retrieved, in_leg_order, usable
 from search_api.retrieval.params import Mode, SearchRequest
 from search_api.retrieval.replica import Loaded
@@ -170,28 +169,17 @@ def semantic_depth(rt: Runtime, req: SearchRequest) -> int:
 
 def semantic_leg(rt: Runtime, req: SearchRequest, vectors: semantic.Vectors, query_vector: np.ndarray,
                  taste: np.ndarray | None, deadline: Deadline) -> tuple[LegResult | None, LegStatus]:
-    """The semantic leg on the vector backend, bent by the shopper's taste vector when there is one.
-
-    kNN in Elasticsearch skips deleted products (`knn.knn_filter`) and gets only the leg's time
-    left (FAISS runs in this process and takes microseconds).
-    """
+    """The semantic leg (kNN: within the leg's time left), bent by the shopper's taste vector if any."""
     settings = rt.settings
-    if isinstance(vectors, EsKnn) and deadline.bounded:
-        if deadline.expired:
-            return None, LegStatus.timeout()
-        vectors = vectors.within(deadline.call_timeout())
     try:
         with timed("semantic_search"):
-            return semantic.search(vectors, query_vector, size=semantic_depth(rt, req),
+            return semantic.search(semantic.within(vectors, deadline), query_vector, size=semantic_depth(rt, req),
                                    profile=taste, alpha=settings.personal_alpha,
                                    gate_depth=settings.personal_gate_depth, gate_ratio=settings.personal_gate_ratio,
-                                   floor=settings.semantic_floor, filter=knn_filter())
-    except IndexerError as exc:
-        if deadline.expired:
-            return None, LegStatus.timeout()
-        return None, LegStatus.failure(str(exc))
-    except Exception as exc:  # a broken replica must not take keyword search down
-        return None, LegStatus.failure(type(exc).__name__)
+                                   floor=settings.semantic_floor)
+    except Exception as exc:  # a broken replica or kNN call must not take keyword search down
+        late = isinstance(exc, IndexerError) and deadline.expired  # kNN given only the time left
+        return None, LegStatus.timeout() if late else LegStatus.failure(type(exc).__name__)
 
 
 def keyword_outcome(future: Future[LegResult | None], personal: Profile | None,

@@ -15,7 +15,8 @@ import numpy as np
 from indexer.index_format import Embedder, VectorIndex, detect_language
 from search_api.core.metrics import timed
 from search_api.personal.personalize import profile_ranking, rerank_neighbours
-from search_api.retrieval.knn import EsKnn
+from search_api.retrieval.budget import Deadline
+from search_api.retrieval.knn import EsKnn, knn_filter
 from search_api.retrieval.legs import LegResult, LegState, LegStatus
 
 
@@ -37,11 +38,19 @@ Vectors = VectorIndex | EsKnn
 """A vector backend: the FAISS replica or Elasticsearch kNN on one index version."""
 
 
+def within(vectors: Vectors, deadline: Deadline) -> Vectors:
+    """The backend whose Elasticsearch calls get only the time left until `deadline` (FAISS: as it is)."""
+    return vectors.within(deadline.call_timeout()) if isinstance(vectors, EsKnn) and deadline.bounded else vectors
+
+
 def neighbours(vectors: Vectors, query: np.ndarray, k: int,
                filter: dict[str, Any] | None = None) -> list[tuple[str, float]]:
-    """Top-k (id, cosine); kNN among `filter`'s products, FAISS among all (the eligible set filters)."""
+    """Top-k (id, cosine); the eligible set applies the request's filters to both backends.
+
+    kNN searches `filter`'s products (default: the not deleted, `knn.knn_filter`), FAISS all.
+    """
     if isinstance(vectors, EsKnn):
-        return vectors.search(query, k, filter=filter)
+        return vectors.search(query, k, filter=filter if filter is not None else knn_filter())
     return vectors.search(query, k)
 
 
