@@ -130,6 +130,9 @@ def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
         return None, None
     if live.vectors is None:
         return None, LegStatus.failure(str(live.error))
+    built_by = live.vectors.manifest.model
+    if built_by != rt.embedder.model_id:  # another space (and size): cosines would be meaningless
+        return None, LegStatus.failure(f"vectors are {built_by}'s, the query model is {rt.embedder.model_id}: rebuild")
     try:
         return wait(rt.encode_pool.submit(semantic.encode, rt.embedder, req.q), deadline)
     except LegTimeout:
