@@ -1,6 +1,7 @@
 """ESCI relevance: index the real catalog through the normal pipeline, score every mode.
 
     .venv/bin/python bench/relevance.py [--data ../shared/data/esci] [--reuse] [--encoder onnx]
+    STORESEARCH_MODEL=use-multilingual-v3 .venv/bin/python bench/relevance.py --prefix esci-use
 
 Prints nDCG@10 (gains 3/2/1/0), Recall@100 and MRR for keyword, semantic and hybrid search over
 the 94 judged dev queries. Needs ES_URL (scripts/es-local start). `--encoder` overrides
@@ -22,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from indexer.build.pipeline import BuildOptions, build  # noqa: E402
+from indexer.core.config import MULTILINGUAL_MODEL  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
 from indexer.embedding.embedder import Embedder  # noqa: E402
 from indexer.embedding.encoders import load_embedder  # noqa: E402
@@ -77,7 +79,8 @@ def main() -> int:
     build_esci(settings, es, model, args.data, reuse=args.reuse, cache=not args.no_cache)
     rt = Runtime(settings, embedder=model, es=es)
     judged = load_judgments(args.data / "judgments-dev.json")
-    print(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>7} {'MRR':>7} {'ms/query':>9}   (encoder {settings.encoder})")
+    print(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>7} {'MRR':>7} {'ms/query':>9}   (model {model.model_id}, encoder "
+          f"{'numpy' if settings.model == MULTILINGUAL_MODEL else settings.encoder})")
     for scores, ms in score_modes(rt, judged, args.modes.split(",")):
         print(f"{scores.mode:<10} {scores.ndcg10:8.4f} {scores.recall100:7.4f} {scores.mrr:7.4f} {ms:9.1f}")
     return 0
