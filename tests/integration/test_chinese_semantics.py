@@ -79,12 +79,6 @@ def chinese_titled(r: dict[str, Any]) -> bool:
     return any("\u4e00" <= c <= "\u9fff" for c in r["title"])
 
 
-def test_the_multilingual_model_reads_what_the_settings_leave_at_the_english_default():
-    assert Settings(model=MULTILINGUAL_MODEL).model_languages == ("*",)
-    assert Settings(model=MULTILINGUAL_MODEL, model_languages=("en", "zh")).model_languages == ("en", "zh")
-    assert Settings().model_languages == ("en",)
-
-
 def test_every_product_of_a_mixed_catalog_gets_a_vector(use_rt, english_rt):
     (_, use), (_, minilm) = use_rt, english_rt
     assert use.vectors == use.accepted == SIZE
