@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/relevance.py [--data ../shared/data/esci] [--reuse] [--encoder onnx] [--understand off]
         [--stages [--folds 5]] [--model data/ranker/esci.json] [--latency-prefix bench]
+    STORESEARCH_MODEL=use-multilingual-v3 .venv/bin/python bench/relevance.py --prefix esci-use
 
 Prints nDCG@10 (gains 3/2/1/0), Recall@100 and MRR for keyword, semantic and hybrid search over
 the 94 judged dev queries, through the live search path with the configured fusion (and the
@@ -31,6 +32,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from indexer.build.pipeline import BuildOptions, build  # noqa: E402
+from indexer.core.config import MULTILINGUAL_MODEL  # noqa: E402
 from indexer.core.es import make_client  # noqa: E402
 from indexer.embedding.embedder import Embedder  # noqa: E402
 from indexer.embedding.encoders import load_embedder  # noqa: E402
@@ -156,9 +158,10 @@ def main() -> int:
     rt = Runtime(settings, embedder=model, es=es)
     if settings.understand:  # the catalog vocabulary is read once per version, not on a timed query
         rt.understanding.vocabulary(alias_target(es, settings.products_alias))
-    print(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>7} {'MRR':>7} {'ms/query':>9}   (encoder {settings.encoder}, "
-          f"fusion {settings.fusion} w={settings.semantic_weight:g}, ranker {'in-sample' if rt.ranker else 'off'}, "
-          f"understand {'on' if settings.understand else 'off'})")
+    encoder = "numpy" if settings.model == MULTILINGUAL_MODEL else settings.encoder
+    print(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>7} {'MRR':>7} {'ms/query':>9}   (model {model.model_id}, encoder "
+          f"{encoder}, fusion {settings.fusion} w={settings.semantic_weight:g}, "
+          f"ranker {'in-sample' if rt.ranker else 'off'}, understand {'on' if settings.understand else 'off'})")
     for scores, ms in score_modes(rt, judged, args.modes.split(",")):
         print(f"{scores.mode:<10} {scores.ndcg10:8.4f} {scores.recall100:7.4f} {scores.mrr:7.4f} {ms:9.1f}")
     if args.latency_prefix:

@@ -10,11 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from indexer.index_format import DEFAULT_ACTION_WEIGHTS, name_part
+from indexer.index_format import DEFAULT_ACTION_WEIGHTS, MULTILINGUAL_MODEL, name_part
 from search_api.core.credentials import HASH, hash_key
 from search_api.core.serving_settings import ServingSettings
+
+FLOOR = 0.3
+"""The semantic floor of the default MiniLM (see `ApiSettings.semantic_floor`)."""
+
+MULTILINGUAL_FLOOR = 0.2
+"""USE multilingual v3's floor. ESCI dev hybrid nDCG@10: 0.7233 at 0.3, 0.7419 at 0.2, 0.7337 at none
+(MiniLM 0.7394 at 0.3); bench/nomatch.py on the 3k sample: see the README."""
 
 
 class ApiSettings(ServingSettings):
@@ -152,8 +159,9 @@ class ApiSettings(ServingSettings):
     # Semantic candidates below this cosine to the query are not matches. bench/nomatch.py (3k
     # sample + ESCI dev, all-MiniLM-L6-v2): 0.3 answers 56% of 50 out-of-catalog queries empty
     # (44% flagged) with ESCI hybrid nDCG@10 0.7386 vs 0.7388 at no floor (semantic 0.6919 vs
-    # 0.6942); 0.35 empties 74% but costs semantic-only search 0.009. Model-specific: recalibrate.
-    semantic_floor: float = Field(0.3, ge=-1.0, le=1.0)
+    # 0.6942); 0.35 empties 74% but costs semantic-only search 0.009. Model-specific: USE
+    # multilingual v3's cosines run lower, so it gets MULTILINGUAL_FLOOR unless one is chosen.
+    semantic_floor: float = Field(FLOOR, ge=-1.0, le=1.0)
     # Misspelled query words corrected from the index vocabulary (search_api/retrieval/spelling.py).
     typo_tolerance: bool = True
     # Query understanding (search_api/understand/): brands, colours, sizes, gender/age, materials and
@@ -175,6 +183,19 @@ class ApiSettings(ServingSettings):
     # How often a search stats the file for changes (each process on its own; 0: only
     # POST /admin/synonyms/reload re-reads it). A stat costs microseconds.
     synonyms_check_seconds: float = Field(2.0, ge=0.0, le=3600.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_floor(cls, data: Any) -> Any:
+        """The multilingual model's floor unless another was chosen (MiniLM's default counts as none)."""
+        if isinstance(data, dict) and data.get("model") == MULTILINGUAL_MODEL:
+            try:
+                unchosen = float(data.get("semantic_floor", FLOOR)) == FLOOR
+            except (TypeError, ValueError):  # the field's own validation names the variable
+                unchosen = False
+            if unchosen:
+                data = {**data, "semantic_floor": MULTILINGUAL_FLOOR}
+        return data
 
     @field_validator("events_prefix", "rules_prefix")
     @classmethod

@@ -174,7 +174,8 @@ class Runtime:
             live = replica.current()
             if live is not None and live.vectors is not None:
                 replica.sync()
-                live.vectors.search(vector, 10)
+                if live.vectors.manifest.model == self.embedder.model_id:  # else the leg reports it (schedule)
+                    live.vectors.search(vector, 10)
             return live
         finally:
             es.close()

@@ -140,6 +140,9 @@ def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
         return None, None
     if live.vectors is None:
         return None, LegStatus.failure(str(live.error))
+    built_by = live.vectors.manifest.model
+    if built_by != rt.embedder.model_id:  # another space (and size): cosines would be meaningless
+        return None, LegStatus.failure(f"vectors are {built_by}'s, the query model is {rt.embedder.model_id}: rebuild")
     try:
         return wait(rt.encode_pool.submit(semantic.encode, rt.embedder, req.q), deadline)
     except LegTimeout:
@@ -245,10 +248,7 @@ def deadlines(rt: Runtime, req: SearchRequest, live: Loaded) -> tuple[Deadline, 
 
 
 def understanding(rt: Runtime, req: SearchRequest, index: str) -> Understanding | None:
-    """What the query says besides its words, for the keyword leg (None: off, or no keyword leg).
-
-    The live version names the catalog vocabulary in force (read once per version, per process).
-    """
+    """What the query says besides its words (the live `index`'s vocabulary); None: off, or no keyword leg."""
     wanted = req.understand if req.understand is not None else rt.settings.understand
     if not wanted or req.mode not in KEYWORD_MODES:
         return None

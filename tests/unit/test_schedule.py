@@ -35,6 +35,7 @@ class FakeVectors:
     """Two-dimensional vectors for a few ids; `search` answers a fixed list."""
 
     rows = {"a": [1.0, 0.0], "b": [0.8, 0.6], "c": [0.0, 1.0]}
+    manifest = SimpleNamespace(model=HashEmbedder.model_id)
 
     def search(self, query, size):
         return [("s1", 0.9), ("s2", 0.8)][:size]
@@ -97,6 +98,10 @@ def test_encode_query_statuses(encode_pool):
         == "failed: snapshot missing"
     broken = SimpleNamespace(embedder=BrokenEmbedder(2), encode_pool=encode_pool)
     assert encode_query(broken, SearchRequest(q="pillow"), live, later()) == (None, LegStatus.failure("RuntimeError"))
+    other = FakeVectors()
+    other.manifest = SimpleNamespace(model="use-multilingual-v3")  # built by another model: another space
+    assert encode_query(rt, SearchRequest(q="pillow"), Loaded("i", other), later())[1].render() \
+        == "failed: vectors are use-multilingual-v3's, the query model is hash-test: rebuild"
 
 
 def test_a_stalled_encode_times_out_at_the_semantic_deadline(encode_pool):
