@@ -35,6 +35,11 @@ class Loaded:
     error: str | None = None
 
     @property
+    def built_by(self) -> str | None:
+        """The model of the FAISS snapshot's vectors (None: no snapshot, or kNN, whose index does not say)."""
+        return None if self.vectors is None or isinstance(self.vectors, EsKnn) else self.vectors.manifest.model
+
+    @property
     def backend(self) -> str:
         """Which vector backend answers the semantic leg of this version."""
         return "elasticsearch" if isinstance(self.vectors, EsKnn) else "faiss"

@@ -174,7 +174,7 @@ class Runtime:
             live = replica.current()
             if live is not None and live.vectors is not None:
                 replica.sync()
-                if live.vectors.manifest.model == self.embedder.model_id:  # else the leg reports it (schedule)
+                if live.built_by == self.embedder.model_id:  # else the leg reports it (schedule); kNN: None
                     live.vectors.search(vector, 10)
             return live
         finally:

@@ -140,8 +140,8 @@ def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
         return None, None
     if live.vectors is None:
         return None, LegStatus.failure(str(live.error))
-    built_by = live.vectors.manifest.model
-    if built_by != rt.embedder.model_id:  # another space (and size): cosines would be meaningless
+    built_by = live.built_by  # None: kNN (a dimension mismatch fails the leg there)
+    if built_by not in (None, rt.embedder.model_id):  # another space (and size): cosines would be meaningless
         return None, LegStatus.failure(f"vectors are {built_by}'s, the query model is {rt.embedder.model_id}: rebuild")
     try:
         return wait(rt.encode_pool.submit(semantic.encode, rt.embedder, req.q), deadline)
