@@ -63,11 +63,16 @@ def model() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder.from_settings(ApiSettings())
 
 
+VECTOR_BACKEND = os.environ.get("STORESEARCH_VECTOR_BACKEND", "").strip() or "faiss"
+"""The suite runs on either vector backend (CI runs it with both); backend tests parametrize over both."""
+
+
 def fresh_settings(es_url: str, root: Path) -> ApiSettings:
     """ApiSettings with a unique index prefix and vector directory, for one test's isolation."""
     return ApiSettings(es_url=es_url, prefix=f"test-{uuid.uuid4().hex[:10]}", vectors_dir=root / "vectors",
-                    cache_dir=root / "cache", alias_check_seconds=0.0, sync_seconds=0.0,
-                    lock_stale_seconds=5.0, query_log=False)  # tests of the log turn it on
+                       cache_dir=root / "cache", alias_check_seconds=0.0, sync_seconds=0.0,
+                       lock_stale_seconds=5.0, query_log=False,  # tests of the log turn it on
+                       vector_backend=VECTOR_BACKEND)
 
 
 def drop_prefix(es: Elasticsearch, prefix: str) -> None:

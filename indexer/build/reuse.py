@@ -43,7 +43,7 @@ SCAN_PAGE = 10_000
 def build_fingerprint(settings: Settings, embedder: Embedder) -> str:
     """Everything besides the catalog record that a product document depends on."""
     parts = {
-        "mapping": mappings.load(settings.mappings_dir, "products", dims=embedder.dims),
+        "mapping": mappings.products(settings, dims=embedder.dims),
         "model": embedder.fingerprint,
         "languages": list(settings.model_languages),
         "template": settings.embed_template,

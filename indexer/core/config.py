@@ -54,7 +54,8 @@ class Settings(BaseModel):
         "embed_batch_size": "STORESEARCH_EMBED_BATCH", "torch_threads": "STORESEARCH_TORCH_THREADS",
         "bulk_chunk_docs": "STORESEARCH_BULK_CHUNK", "request_timeout_s": "STORESEARCH_ES_TIMEOUT",
         "lock_stale_seconds": "STORESEARCH_LOCK_STALE_SECONDS", "keep_versions": "STORESEARCH_KEEP_VERSIONS",
-        "encoder": "STORESEARCH_ENCODER",
+        "encoder": "STORESEARCH_ENCODER", "vector_backend": "STORESEARCH_VECTOR_BACKEND",
+        "knn_index": "STORESEARCH_KNN_INDEX",
     }
     """The environment variable of each field (read by `from_env`, named in its errors)."""
 
@@ -77,6 +78,14 @@ class Settings(BaseModel):
     # faster than torch (p50, 1 thread) for the same vectors (nDCG@10 semantic ±0, hybrid +0.0003);
     # int8 is 5.8x faster but costs semantic nDCG@10 0.006 (hybrid +0.002), beyond the 0.005 allowed.
     encoder: Literal["torch", "onnx", "onnx-int8"] = "onnx"
+    # Where the semantic leg's nearest-neighbour search runs: `faiss`, a snapshot each API process
+    # loads and keeps current (one machine), or `elasticsearch`, kNN over the products index itself
+    # (HNSW-indexed `embedding`; many API nodes, nothing to load or catch up). Both sides read it:
+    # the indexer maps the vector for kNN, the search API picks its leg.
+    vector_backend: Literal["faiss", "elasticsearch"] = "faiss"
+    # The HNSW graph's vectors with the elasticsearch backend: `hnsw` (float32) or `int8_hnsw`
+    # (scalar-quantised to int8 in memory, 4x smaller; float vectors stay on disk for re-reading).
+    knn_index: Literal["hnsw", "int8_hnsw"] = "hnsw"
     bulk_chunk_docs: int = Field(500, ge=1, le=10_000)
     request_timeout_s: float = Field(30.0, ge=0.1, le=600.0)
     # A killed indexer's lock is taken over after this long without a heartbeat (at once if its

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from indexer.core.config import Settings
 from indexer.core.errors import ConfigError
 
 FAMILIES = ("products", "brand_keywords", "suggestions", "events", "queries", "rules")
@@ -33,4 +34,19 @@ def load(directory: Path, family: str, *, dims: int | None = None) -> dict[str, 
     vector = body.get("mappings", {}).get("properties", {}).get("embedding")
     if vector is not None and dims is not None:
         vector["dims"] = dims
+    return body
+
+
+def products(settings: Settings, *, dims: int) -> dict[str, Any]:
+    """The products create-index body for the configured vector backend.
+
+    With `vector_backend=elasticsearch` the vector is HNSW-indexed for `knn`; `cosine` (not
+    `dot_product`) because Elasticsearch normalises cosine vectors at index time and then
+    scores them as a dot product: as fast, and a vector off unit length by rounding is never
+    refused. With FAISS it stays doc values only (no graph to build for nothing).
+    """
+    body = load(settings.mappings_dir, "products", dims=dims)
+    if settings.vector_backend == "elasticsearch":
+        body["mappings"]["properties"]["embedding"].update(
+            index=True, similarity="cosine", index_options={"type": settings.knn_index})
     return body

@@ -108,7 +108,7 @@ def rollback(es: Elasticsearch, settings: Settings, to: str | None = None) -> Ro
     replayed onto it first, so a rollback undoes a build, not the day's catalog updates.
 
     Raises:
-        BuildError: nothing to roll back to, or its index or snapshot is gone.
+        BuildError: nothing to roll back to, or its index (or, for FAISS, its snapshot) is gone.
         LockedError: a build or a writer is running.
 
     """
@@ -130,7 +130,8 @@ def rollback(es: Elasticsearch, settings: Settings, to: str | None = None) -> Ro
         with engine_errors(f"checking {target.products_index}"):
             if not es.indices.exists(index=target.products_index):
                 raise BuildError(f"index {target.products_index} no longer exists")
-        VectorIndex.load(settings.vectors_dir / target.products_index)  # refuse a missing snapshot now
+        if settings.vector_backend == "faiss":  # refuse a missing snapshot now (kNN reads the index itself)
+            VectorIndex.load(settings.vectors_dir / target.products_index)
         replayed = 0
         if live and current:
             changes, report = replay(es, live, target.products_index, current.seq)

@@ -58,6 +58,8 @@ class ApiSettings(ServingSettings):
         "facet_size": "STORESEARCH_FACET_SIZE",
         "synonyms_file": "STORESEARCH_SYNONYMS", "synonyms_check_seconds": "STORESEARCH_SYNONYMS_CHECK_SECONDS",
         "rules_refresh_s": "STORESEARCH_RULES_REFRESH_S", "rules_prefix": "STORESEARCH_RULES_PREFIX",
+        "knn_candidates_factor": "STORESEARCH_KNN_CANDIDATES_FACTOR",
+        "knn_rescore_oversample": "STORESEARCH_KNN_RESCORE_OVERSAMPLE",
     }
 
     # At query time one torch thread encodes a short query as fast as two (15 ms) and leaves the
@@ -84,6 +86,12 @@ class ApiSettings(ServingSettings):
     ranker_depth: int = Field(100, ge=10, le=1000)
     keyword_candidates: int = Field(100, ge=10, le=1000)
     semantic_candidates: int = Field(100, ge=10, le=1000)
+    # Elasticsearch backend: HNSW candidates per shard = k × this (`num_candidates`). bench/knn.py
+    # measures recall@10 against exact search and latency for a few factors.
+    knn_candidates_factor: float = Field(2.0, ge=1.0, le=100.0)
+    # With `knn_index=int8_hnsw`: the top k × this are re-scored with the float vectors
+    # (`rescore_vector`; 0: off). Quantised scores alone cap recall@10 (bench/knn.py).
+    knn_rescore_oversample: float = Field(2.0, ge=0.0, le=10.0)
     alias_check_seconds: float = Field(5.0, ge=0.0, le=3600.0)
     # How often the search API asks Elasticsearch for changes after its snapshot (upserts,
     # deletes): a change is in every leg within about this long.

@@ -111,6 +111,7 @@ def healthz():  # type: ignore[no-untyped-def]
     rt = runtime()
     health: dict[str, Any] = {"status": "ok", "alias": rt.settings.products_alias,
                               "model": rt.settings.model, "model_loaded": rt.embedder_loaded,
+                              "vector_backend": rt.settings.vector_backend,
                               "pid": os.getpid()}  # which worker answered: each has its own replica
     if rt.settings.query_log:
         health["query_log"] = rt.query_log.stats()  # this worker's: each has its own writer

@@ -83,6 +83,8 @@ class SearchMeta(_Open):
                                    "answer's level ∪ semantic candidates above the floor, visible (see README).")
     took_ms: float
     index_version: str = Field(description="The concrete index version that answered.")
+    vector_backend: Literal["faiss", "elasticsearch"] = Field(
+        description="Which vector backend answered the semantic leg: the FAISS replica or Elasticsearch kNN.")
     mode: str
     legs: dict[str, str] = Field(
         description="Status of each leg: `ok`, `ok (personalised)`, `no history`, `skipped: …`, `failed`, "
@@ -200,6 +202,8 @@ class Health(_Open):
     alias: str
     model: str
     model_loaded: bool
+    vector_backend: Literal["faiss", "elasticsearch"] = Field(
+        description="`STORESEARCH_VECTOR_BACKEND`: the semantic leg searches the FAISS replica or Elasticsearch kNN.")
     pid: int = Field(description="The process that answered (a server worker: each keeps its own replica).")
     query_log: dict[str, int] | None = Field(
         None, description="This worker's query-log writer: records `queued`, `written`, and `dropped` (queue full "

@@ -3,7 +3,8 @@
 Profiles served to searches are built from stored events (or inline history) and cached briefly.
 
 Item vectors come from the FAISS replica (in memory); only products missing there (a snapshot
-that has not caught up yet) are read from Elasticsearch doc values. A user's cached profile is
+that has not caught up yet) are read from Elasticsearch doc values, as all of them are with the
+elasticsearch vector backend (no replica). A user's cached profile is
 dropped when this process accepts events for them, and a profile built within
 `REFRESH_GRACE_S` of such a write is not cached at all: Elasticsearch makes new events
 searchable only after its refresh interval (1 s), so that profile may still miss them. Other
@@ -145,6 +146,6 @@ class ProfileService:
         for hit in response["hits"]["hits"]:
             f = hit["fields"]
             if f.get("embedding"):
-                vector = np.asarray(f["embedding"], dtype=np.float32)
+                vector = np.asarray(f["embedding"], dtype=np.float32).reshape(-1)  # doc values nest the one vector
                 out[f["id"][0]] = vector / max(float(np.linalg.norm(vector)), 1e-12)
         return out

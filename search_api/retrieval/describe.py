@@ -105,13 +105,15 @@ def relaxed(retrieved: Retrieved, page: Page) -> str | None:
     return max(shown, key=RELAXED_ORDER.index) if shown else None
 
 
-def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_ms: float) -> dict[str, Any]:
+def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_ms: float,
+         vector_backend: str = "faiss") -> dict[str, Any]:
     """The answer's `meta`: what answered, how, and whether anything failed."""
     profile = retrieved.profile
     return {
         "total": page.total,
         "took_ms": took_ms,
         "index_version": index,
+        "vector_backend": vector_backend,
         "mode": req.mode,
         "legs": render_legs(retrieved.statuses),
         "personalised": retrieved.personal is not None,

@@ -156,6 +156,7 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False, landing: tupl
         metrics.degraded("+".join(retrieved.failed))
     facets = {"facets": page.facets} if page.facets is not None else {}
     return {"results": results, **facets,
-            "meta": {**describe.meta(req, live.index, retrieved, page, took_ms), "rules": applied.describe(),
+            "meta": {**describe.meta(req, live.index, retrieved, page, took_ms, live.backend),
+                     "rules": applied.describe(),
                      "fusion": str(req.fusion or settings.fusion) if req.mode == Mode.HYBRID else None,
                      "ranker": ranker_state}}

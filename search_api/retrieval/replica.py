@@ -21,6 +21,7 @@ from elasticsearch import Elasticsearch
 from indexer.index_format import IndexerError, VectorIndex, alias_target, changes_since
 from search_api.core import metrics
 from search_api.core.settings import ApiSettings
+from search_api.retrieval.knn import EsKnn
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +31,18 @@ class Loaded:
     """One consistent view: the concrete index and its vectors (None if the snapshot failed)."""
 
     index: str
-    vectors: VectorIndex | None
+    vectors: VectorIndex | EsKnn | None
     error: str | None = None
+
+    @property
+    def built_by(self) -> str | None:
+        """The model of the FAISS snapshot's vectors (None: no snapshot, or kNN, whose index does not say)."""
+        return None if self.vectors is None or isinstance(self.vectors, EsKnn) else self.vectors.manifest.model
+
+    @property
+    def backend(self) -> str:
+        """Which vector backend answers the semantic leg of this version."""
+        return "elasticsearch" if isinstance(self.vectors, EsKnn) else "faiss"
 
 
 class VectorReplica:
@@ -92,6 +103,8 @@ class VectorReplica:
                 if live is None or live.vectors is None:
                     return 0
                 vectors = live.vectors
+                if isinstance(vectors, EsKnn):
+                    return 0
                 upserts: dict[str, np.ndarray] = {}
                 removals: set[str] = set()
                 last = vectors.seq
@@ -118,11 +131,13 @@ class VectorReplica:
     def status(self) -> dict[str, object]:
         """Version, sequence and lag of the replica, for /healthz."""
         live = self._loaded
+        vectors = None if live is None or isinstance(live.vectors, EsKnn) else live.vectors
         now = time.time()
         return {
+            "backend": "faiss",
             "version": live.index if live else None,
-            "vectors": live.vectors.count if live and live.vectors else None,
-            "seq": live.vectors.seq if live and live.vectors else None,
+            "vectors": vectors.count if vectors else None,
+            "seq": vectors.seq if vectors else None,
             "sync_seconds": self._settings.sync_seconds,
             "last_sync_s_ago": round(now - self._synced_at, 2) if self._synced_at else None,
             "changes_applied": self.applied,
@@ -172,7 +187,7 @@ class VectorReplica:
         """Tell the metrics which version is served now, and the sequence its snapshot starts at."""
         loaded = self._loaded
         metrics.replica_serves(loaded.index if loaded else None, previous.index if previous else None)
-        if loaded is not None and loaded.vectors is not None:
+        if loaded is not None and loaded.vectors is not None and not isinstance(loaded.vectors, EsKnn):
             metrics.replica_seq.labels(self._settings.products_alias).set(loaded.vectors.seq)
 
     def _load(self, index: str) -> Loaded:
@@ -184,3 +199,34 @@ class VectorReplica:
             return Loaded(index, None, str(exc))
         log.info("loaded vector snapshot %s (%d vectors)", index, vectors.count)
         return Loaded(index, vectors)
+
+
+class KnnReplica(VectorReplica):
+    """The elasticsearch backend's stand-in for the replica: it follows the alias, loads nothing.
+
+    Both legs of a search still read one concrete index version (the alias is resolved here, as
+    for FAISS), but the vectors are the index's own, so there is no snapshot and no sync.
+    """
+
+    def start(self) -> None:
+        """Nothing to follow: the index is its own vector store."""
+
+    def sync(self) -> int:
+        """Nothing to apply: upserts and deletes are in the kNN leg once Elasticsearch refreshed them."""
+        return 0
+
+    def status(self) -> dict[str, object]:
+        """The version kNN searches, for /healthz."""
+        live = self._loaded
+        return {"backend": "elasticsearch", "version": live.index if live else None,
+                "knn_candidates_factor": self._settings.knn_candidates_factor}
+
+    def _swapped(self, previous: Loaded | None) -> None:
+        loaded = self._loaded
+        metrics.replica_serves(loaded.index if loaded else None, previous.index if previous else None)
+
+    def _load(self, index: str) -> Loaded:
+        s = self._settings
+        oversample = s.knn_rescore_oversample if s.knn_index == "int8_hnsw" else 0.0
+        return Loaded(index, EsKnn(lambda: self._es, index, candidates_factor=s.knn_candidates_factor,
+                                   rescore_oversample=oversample))

@@ -15,10 +15,11 @@ from search_api.core.breaker import Breaker
 from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.es_guard import search_client
+from search_api.retrieval.knn import EsKnn
 from search_api.retrieval.query_vectors import QueryVectors
 from search_api.retrieval.ranker import Ranker
 from search_api.retrieval.ranker import load as load_ranker
-from search_api.retrieval.replica import Loaded, VectorReplica
+from search_api.retrieval.replica import KnnReplica, Loaded, VectorReplica
 from search_api.rules.book import RuleBook
 from search_api.synonyms.brand_aliases import brand_rules
 from search_api.synonyms.store import SynonymStore
@@ -93,10 +94,18 @@ class Runtime:
 
     @cached_property
     def replica(self) -> VectorReplica:
-        """The FAISS replica following the products alias (and its change log, if `sync_seconds`)."""
-        replica = VectorReplica(self.settings, self.es)
+        """The vector backend following the products alias.
+
+        FAISS: the snapshot and its change log (if `sync_seconds`); elasticsearch: kNN on the
+        live index itself, nothing loaded.
+        """
+        replica = self._new_replica(self.es)
         replica.start()
         return replica
+
+    def _new_replica(self, es: Elasticsearch) -> VectorReplica:
+        kind = KnnReplica if self.settings.vector_backend == "elasticsearch" else VectorReplica
+        return kind(self.settings, es)
 
     @cached_property
     def pool(self) -> ThreadPoolExecutor:
@@ -159,13 +168,13 @@ class Runtime:
         _ = self.ranker  # loaded at start: a bad model file is logged before the first search
         es = make_client(self.settings)
         try:
-            replica = self.__dict__.get("replica") or VectorReplica(self.settings, es)
+            replica = self.__dict__.get("replica") or self._new_replica(es)
             replica.rebind(es)
             self.__dict__["replica"] = replica  # not started: its sync thread belongs to a worker
             live = replica.current()
             if live is not None and live.vectors is not None:
                 replica.sync()
-                if live.vectors.manifest.model == self.embedder.model_id:  # else the leg reports it (schedule)
+                if live.built_by == self.embedder.model_id:  # else the leg reports it (schedule); kNN: None
                     live.vectors.search(vector, 10)
             return live
         finally:
@@ -203,11 +212,12 @@ class Runtime:
             self.es.close()
 
     def _live_vectors(self) -> VectorIndex | None:
+        """The FAISS replica's vectors for profiles (none with kNN: profiles read doc values then)."""
         try:
             live = self.replica.current()
         except IndexerError:
             return None
-        return live.vectors if live else None
+        return None if live is None or isinstance(live.vectors, EsKnn) else live.vectors
 
     def ensure_events_template(self) -> None:
         """Install the events index template once per process (before the first write).

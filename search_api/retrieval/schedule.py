@@ -1,8 +1,8 @@
 """Where and in which order the legs of one search run, and how long they may take.
 
 The keyword leg waits on Elasticsearch in a pool thread while the query is encoded in the encode
-pool and the request thread then searches FAISS, so a hybrid query costs about
-max(keyword, encode + ANN), not the sum. A profile is built first on the keyword leg's pool
+pool and the request thread then searches FAISS (or Elasticsearch kNN), so a hybrid query costs
+about max(keyword, encode + ANN), not the sum. A profile is built first on the keyword leg's pool
 thread (the keyword boosts need it), so its reads overlap the encoding too; the semantic leg
 takes it once the query vector is ready. Both legs read the same concrete index version (the one
 the vector replica loaded), so their ids always agree even while an alias swap is in progress.
@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from indexer.index_format import IndexerError, VectorIndex
+from indexer.index_format import IndexerError
 from search_api.core.metrics import timed
 from search_api.personal.personalize import keyword_functions
 from search_api.personal.profile import Profile
@@ -140,8 +140,8 @@ def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
         return None, None
     if live.vectors is None:
         return None, LegStatus.failure(str(live.error))
-    built_by = live.vectors.manifest.model
-    if built_by != rt.embedder.model_id:  # another space (and size): cosines would be meaningless
+    built_by = live.built_by  # None: kNN (a dimension mismatch fails the leg there)
+    if built_by not in (None, rt.embedder.model_id):  # another space (and size): cosines would be meaningless
         return None, LegStatus.failure(f"vectors are {built_by}'s, the query model is {rt.embedder.model_id}: rebuild")
     try:
         return wait(rt.encode_pool.submit(semantic.encode, rt.embedder, req.q), deadline)
@@ -170,18 +170,19 @@ def semantic_depth(rt: Runtime, req: SearchRequest) -> int:
     return depth if req.mode == Mode.HYBRID else max(depth, req.offset + req.size)
 
 
-def semantic_leg(rt: Runtime, req: SearchRequest, vectors: VectorIndex, query_vector: np.ndarray,
-                 taste: np.ndarray | None) -> tuple[LegResult | None, LegStatus]:
-    """The semantic leg on the replica, bent by the shopper's taste vector when there is one."""
+def semantic_leg(rt: Runtime, req: SearchRequest, vectors: semantic.Vectors, query_vector: np.ndarray,
+                 taste: np.ndarray | None, deadline: Deadline) -> tuple[LegResult | None, LegStatus]:
+    """The semantic leg (kNN: within the leg's time left), bent by the shopper's taste vector if any."""
     settings = rt.settings
     try:
         with timed("semantic_search"):
-            return semantic.search(vectors, query_vector, size=semantic_depth(rt, req),
+            return semantic.search(semantic.within(vectors, deadline), query_vector, size=semantic_depth(rt, req),
                                    profile=taste, alpha=settings.personal_alpha,
                                    gate_depth=settings.personal_gate_depth, gate_ratio=settings.personal_gate_ratio,
                                    floor=settings.semantic_floor)
-    except Exception as exc:  # a broken replica must not take keyword search down
-        return None, LegStatus.failure(type(exc).__name__)
+    except Exception as exc:  # a broken replica or kNN call must not take keyword search down
+        late = isinstance(exc, IndexerError) and deadline.expired  # kNN given only the time left
+        return None, LegStatus.timeout() if late else LegStatus.failure(type(exc).__name__)
 
 
 def keyword_outcome(future: Future[LegResult | None], personal: Profile | None,
@@ -211,7 +212,7 @@ def respelled_semantic(rt: Runtime, req: SearchRequest, live: Loaded, taste: np.
         return
     vector, status = encode_query(rt, replace(req, q=keyword_leg.corrected), live, deadline)
     if vector is not None:
-        leg, _ = semantic_leg(rt, req, live.vectors, vector, taste)
+        leg, _ = semantic_leg(rt, req, live.vectors, vector, taste, deadline)
         if leg is not None:
             results["semantic"] = leg
 
@@ -283,7 +284,7 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     if encoded is not None:
         statuses["semantic"] = encoded
     if query_vector is not None and live.vectors is not None:
-        leg, statuses["semantic"] = semantic_leg(rt, req, live.vectors, query_vector, taste)
+        leg, statuses["semantic"] = semantic_leg(rt, req, live.vectors, query_vector, taste, semantic_deadline)
         if leg is not None:
             results["semantic"] = leg
     if future is not None and req.mode in KEYWORD_MODES:  # else the thread only built the profile

@@ -1,14 +1,22 @@
-"""The semantic leg: the query's embedding against the FAISS replica (optionally bent by a profile)."""
+"""The semantic leg: the query's embedding against the vector backend (optionally bent by a profile).
+
+The backend is the FAISS replica or Elasticsearch kNN (`knn.EsKnn`); both answer top-k with cosines
+and the vectors of given ids, so everything here runs the same on either. Only kNN takes a
+filter (no deleted products); on both, the eligible set applies the request's filters (`paging`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from indexer.index_format import Embedder, VectorIndex, detect_language
 from search_api.core.metrics import timed
 from search_api.personal.personalize import profile_ranking, rerank_neighbours
+from search_api.retrieval.budget import Deadline
+from search_api.retrieval.knn import EsKnn, knn_filter
 from search_api.retrieval.legs import LegResult, LegState, LegStatus
 
 
@@ -26,9 +34,29 @@ def encode(embedder: Embedder, q: str) -> tuple[np.ndarray | None, LegStatus]:
     return vector, LegStatus(LegState.OK)
 
 
-def search(vectors: VectorIndex, query: np.ndarray, *, size: int, profile: np.ndarray | None = None,
+Vectors = VectorIndex | EsKnn
+"""A vector backend: the FAISS replica or Elasticsearch kNN on one index version."""
+
+
+def within(vectors: Vectors, deadline: Deadline) -> Vectors:
+    """The backend whose Elasticsearch calls get only the time left until `deadline` (FAISS: as it is)."""
+    return vectors.within(deadline.call_timeout()) if isinstance(vectors, EsKnn) and deadline.bounded else vectors
+
+
+def neighbours(vectors: Vectors, query: np.ndarray, k: int,
+               filter: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+    """Top-k (id, cosine); the eligible set applies the request's filters to both backends.
+
+    kNN searches `filter`'s products (default: the not deleted, `knn.knn_filter`), FAISS all.
+    """
+    if isinstance(vectors, EsKnn):
+        return vectors.search(query, k, filter=filter if filter is not None else knn_filter())
+    return vectors.search(query, k)
+
+
+def search(vectors: Vectors, query: np.ndarray, *, size: int, profile: np.ndarray | None = None,
            alpha: float = 0.0, gate_depth: int = 0, gate_ratio: float = 0.0,
-           floor: float = -1.0) -> tuple[LegResult, LegStatus]:
+           floor: float = -1.0, filter: dict[str, Any] | None = None) -> tuple[LegResult, LegStatus]:
     """Top `size` products by cosine to the encoded query (at least `floor`), and the leg's status.
 
     Below the floor a neighbour is only the least unrelated product, not a match: a query for goods
@@ -38,15 +66,15 @@ def search(vectors: VectorIndex, query: np.ndarray, *, size: int, profile: np.nd
     re-ranked by the bent query `normalize((1-α)·q + α·u)` (see `personalize`).
     """
     if profile is None or alpha <= 0:
-        hits = [h for h in vectors.search(query, size) if h[1] >= floor]
+        hits = [h for h in neighbours(vectors, query, size, filter) if h[1] >= floor]
         return LegResult([h[0] for h in hits], [h[1] for h in hits], len(hits)), LegStatus(LegState.OK)
-    hits = [h for h in vectors.search(query, max(size, gate_depth)) if h[1] >= floor]
+    hits = [h for h in neighbours(vectors, query, max(size, gate_depth), filter) if h[1] >= floor]
     ids, matrix = vectors_of(vectors, [h[0] for h in hits])
     ranked, scores = rerank_neighbours(ids, matrix, query, profile, alpha=alpha, ratio=gate_ratio, size=size)
     return LegResult(ranked, scores, len(ranked)), LegStatus(LegState.PERSONALISED)
 
 
-def profile_leg(vectors: VectorIndex, candidates: Sequence[str], profile: np.ndarray, *,
+def profile_leg(vectors: Vectors, candidates: Sequence[str], profile: np.ndarray, *,
                 gate_ratio: float) -> LegResult:
     """Items like what the shopper viewed, among the keyword leg's gated candidates only."""
     ids, matrix = vectors_of(vectors, candidates)
@@ -54,12 +82,12 @@ def profile_leg(vectors: VectorIndex, candidates: Sequence[str], profile: np.nda
     return LegResult(ranked, scores, len(ranked))
 
 
-def vectors_of(vectors: VectorIndex, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """The ids that have a vector in the replica, and those vectors as rows."""
+def vectors_of(vectors: Vectors, ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The ids that have a vector in the backend, and those vectors as rows."""
     return vectors.vectors(list(ids))
 
 
-def affinity(vectors: VectorIndex | None, ids: Sequence[str], profile: np.ndarray) -> dict[str, float]:
+def affinity(vectors: Vectors | None, ids: Sequence[str], profile: np.ndarray) -> dict[str, float]:
     """cos(profile, item) for the candidates that have vectors (none without a replica)."""
     if vectors is None or not ids:
         return {}

@@ -89,7 +89,8 @@ def test_a_keyword_leg_over_its_budget_answers_with_the_semantic_leg(sample_inde
 
 def test_a_replica_without_its_snapshot_leaves_keyword_search_answering(sample_index, model, es, healthy, tmp_path):
     """The alias names a version whose FAISS snapshot is not on this host (an empty vectors directory)."""
-    rt = Runtime(sample_index.settings.with_(vectors_dir=tmp_path / "no-snapshots"), embedder=model, es=es)
+    settings = sample_index.settings.with_(vectors_dir=tmp_path / "no-snapshots", vector_backend="faiss")
+    rt = Runtime(settings, embedder=model, es=es)  # the FAISS replica's failure (kNN loads no snapshot)
     client = create_app(runtime=rt).test_client()
     response = client.get("/search", query_string={"q": "pillow", "size": 10})
     assert response.status_code == 200, response.get_json()

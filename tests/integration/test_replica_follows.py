@@ -60,7 +60,7 @@ def test_upserts_and_a_new_build_reach_a_running_api_without_a_manual_sync(follo
     upsert(settings, es, model, [product_file(tmp_path / "one.jsonl", "LIVE-1", "Zephyrine quokka night lantern")])
     poll(lambda: "LIVE-1" in semantic_ids(client, "zephyrine quokka night lantern")[1], within=WITHIN_S,
          what="the upsert in the semantic leg")
-    assert rt.replica.status()["changes_applied"] >= 1
+    assert settings.vector_backend != "faiss" or rt.replica.status()["changes_applied"] >= 1  # kNN: none to apply
 
     catalog = generate.write(tmp_path / "catalog-b", 60, seed=22)
     rows = catalog["products"].read_text(encoding="utf-8")

@@ -57,7 +57,8 @@ def test_explain_shows_personal_boosts_with_the_tiebreak():
 def test_meta_describes_the_profile_only_when_one_was_asked_for():
     page = Page(["a"], {}, 40)
     plain = meta(SearchRequest(q="x"), "products-1", retrieved(), page, 3.5)
-    assert plain == {"total": 40, "took_ms": 3.5, "index_version": "products-1", "mode": "hybrid",
+    assert plain == {"total": 40, "took_ms": 3.5, "index_version": "products-1", "vector_backend": "faiss",
+                     "mode": "hybrid",
                      "legs": {"semantic": "ok", "keyword": "ok"}, "personalised": False, "degraded": False,
                      "relaxed": None, "corrected": None, "understood": []}
     asked = retrieved(PROFILE, personal=LegStatus(LegState.OK), semantic=LegStatus(LegState.PERSONALISED),
