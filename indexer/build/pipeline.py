@@ -128,7 +128,7 @@ def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bui
         aliases[settings.suggestions_alias] = record.suggestions_index
     with report.phase("refresh"):
         for name in aliases.values():
-            finish_index(es, name)
+            finish_index(es, name, settings.replicas)
     contents = _publish(settings, es, embedder, record, base, loaded.contents, aliases, report)
     record.state, record.accepted, record.vectors = "live", len(contents.ids), report.vectors
     record.save(es, settings)
@@ -181,7 +181,7 @@ def _publish(settings: Settings, es: Elasticsearch, embedder: Embedder, record: 
                 contents = contents.with_changes(changes)
                 report.replayed = len(changes)
                 seq = max([seq, *(c.seq for c in changes)])
-                finish_index(es, record.products_index)
+                finish_index(es, record.products_index, settings.replicas)
         with report.phase("vector snapshot"):
             centroids = _reusable_centroids(settings, live, embedder, report, len(contents.vector_ids), base)
             vectors = VectorIndex.build(contents.vector_ids, contents.matrix, version=record.products_index,
