@@ -283,6 +283,8 @@ def kill_under_load(settings: ApiSettings, cluster: LocalCluster, embedder: Embe
     api = Served(settings, root / "api.log", "--workers", "1", "--threads", "4", STORESEARCH_QUERY_LOG="false",
                  **sync_env(settings))
     try:
+        for q in QUERIES:  # warm the process's connections and caches: the first answers are not the fault's
+            api.get("/search", q=q, size=10)
         searches, upserts = SearchCounts(), UpsertCounts()
         stop, killed = threading.Event(), threading.Event()
         killed_at: list[float] = []

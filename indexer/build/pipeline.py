@@ -29,7 +29,7 @@ import numpy as np
 from elasticsearch import Elasticsearch
 
 from indexer.build.brand_keywords import check_rejects, load_brand_keywords
-from indexer.build.indexes import finish_index
+from indexer.build.indexes import await_replicas, finish_index
 from indexer.build.options import BuildOptions
 from indexer.build.product_load import Contents, Loaded, load_products
 from indexer.build.report import BuildReport
@@ -129,6 +129,7 @@ def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bui
     with report.phase("refresh"):
         for name in aliases.values():
             finish_index(es, name, settings.replicas)
+        await_replicas(es, aliases.values(), settings.replicas)
     contents = _publish(settings, es, embedder, record, base, loaded.contents, aliases, report)
     record.state, record.accepted, record.vectors = "live", len(contents.ids), report.vectors
     record.save(es, settings)
