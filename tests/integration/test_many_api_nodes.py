@@ -11,6 +11,7 @@ and polls until every one answers what the index now says, and all three answer 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -88,7 +89,10 @@ def converged(nodes: list[Served], holds) -> dict:  # type: ignore[no-untyped-de
             return seen[0]
         return None
 
-    return poll(agree, within=WITHIN_S, what="the three API nodes agreeing", every=0.3)
+    started = time.monotonic()
+    found = poll(agree, within=WITHIN_S, what="the three API nodes agreeing", every=0.3)
+    print(f"converged in {time.monotonic() - started:.1f} s")  # shown with -s: the figure docs/capacity.md cites
+    return found
 
 
 def product_file(path: Path, rows: list[dict]) -> Path:
