@@ -23,6 +23,8 @@ from bench.cluster_faults import (
     cluster_settings,
     drop,
     kill_under_load,
+    print_build_fault,
+    print_node_fault,
     wait_green,
 )
 from indexer.core.es import make_client
@@ -64,6 +66,7 @@ def built(cluster: LocalCluster, model, tmp_path_factory) -> Iterator[ApiSetting
 
 def test_searches_and_acknowledged_upserts_survive_a_killed_data_node(cluster, built, model, tmp_path):
     fault = kill_under_load(built, cluster, model, tmp_path, before_s=5, during_s=15, threads=1, pause_s=0.1)
+    print_node_fault(fault)  # the bench's table, shown with -s
     after = fault.searches.phase(True)
     assert after, "no search ran after the kill"
     failed = [s for s in after if s.outcome == "failed"]
@@ -80,6 +83,7 @@ def test_searches_and_acknowledged_upserts_survive_a_killed_data_node(cluster, b
 
 def test_a_build_losing_a_node_completes_verified_or_stops_and_resumes(cluster, built, tmp_path):
     fault = build_while_node_dies(built, cluster, tmp_path, size=1500)
+    print_build_fault(fault)
     assert fault.alias_untouched, f"a failed build moved the alias: {fault.first_tail}"
     assert fault.live_ok, (f"{fault.outcome}: live count {fault.live_count}, catalog {fault.expected}; "
                            f"first run: {fault.first_tail}")
