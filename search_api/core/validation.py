@@ -10,7 +10,7 @@ spanning several fields (a model validator) names the one it reports with `at`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter, ValidationError
@@ -223,3 +223,25 @@ def strings(values: Sequence[Any]) -> tuple[str, ...] | None:
             return None
         out.append(item.strip())
     return tuple(out)
+
+
+def single_values(data: Any, scalars: Collection[str] | None, *, keep_empty: Collection[str] = ()) -> Any:
+    """A query string's mapping with one value per scalar key (`None`: every key is scalar).
+
+    A repeated scalar key is refused (which value was meant?), one given once is unwrapped from
+    its list, and an empty value (`size=`) or a null counts as absent unless in `keep_empty`.
+    """
+    if not isinstance(data, Mapping):
+        return data
+    out = {}
+    for key, value in data.items():
+        if scalars is None or key in scalars:
+            if isinstance(value, list):
+                if len(value) > 1:
+                    raise problem("must be given once", key)
+                value = value[0] if value else None
+            if value == "" and key not in keep_empty:
+                continue
+        if value is not None:
+            out[key] = value
+    return out

@@ -10,21 +10,21 @@ every other key out. A missing file means no file keys (fail closed).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from indexer.index_format import ConfigError
+from search_api.core import files
 from search_api.core.credentials import ADMIN, Caller, StoredKey, digest_of, match, match_digest
+from search_api.core.files import Signature
 from search_api.http import keyfile
 
 log = logging.getLogger(__name__)
 LEGACY_ID = "STORESEARCH_API_KEY"
 """The caller id of the legacy single key (every scope)."""
 
-Signature = tuple[int, int, int] | None
 
 
 class KeyRing:
@@ -49,7 +49,7 @@ class KeyRing:
             if not path.is_file():
                 raise ConfigError(f"STORESEARCH_API_KEYS_FILE: no such file {path} "
                                   "(create it with `search-api keys add`)")
-            self._signature = _signature(path)
+            self._signature = files.signature(path)
             self._file_keys = tuple(entry.stored() for entry in keyfile.read(path))
 
     @property
@@ -81,7 +81,7 @@ class KeyRing:
         return self._file_keys
 
     def _reload(self, path: Path) -> None:
-        signature = _signature(path)
+        signature = files.signature(path)
         if signature == self._signature:
             return
         self._signature = signature
@@ -101,10 +101,3 @@ class KeyRing:
         self._file_keys = tuple(entry.stored() for entry in entries)
         log.info("keys file %s re-read: %d keys", path, len(entries))
 
-
-def _signature(path: Path) -> Signature:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)

@@ -108,9 +108,30 @@ def quick_connect_node(connect_s: float) -> type[Urllib3HttpNode]:
     return QuickConnectNode
 
 
-def search_client(settings: ApiSettings, breaker: Breaker) -> Elasticsearch:
-    """The read side's client: shared settings, no timeout or status retries, quick connects, the breaker."""
+PROBE_TIMEOUT_S = 5.0
+"""How long the breaker's background probe waits for its answer (no search waits for it)."""
+
+
+def search_client(settings: ApiSettings, breaker: Breaker, *, probe_in_background: bool = False) -> Elasticsearch:
+    """The read side's client: shared settings, no timeout or status retries, quick connects, the breaker.
+
+    `probe_in_background`: the breaker's half-open probe is a count on the products alias run by
+    the breaker's own thread (`ready_to_search`), so no search waits for a returning node.
+    """
     client = make_client(settings, transport_class=GuardedTransport, retry_on_timeout=False, retry_on_status=(),
                          node_class=quick_connect_node(settings.es_connect_timeout_ms / 1000))
-    cast(GuardedTransport, client.transport).breaker = breaker
+    transport = cast(GuardedTransport, client.transport)
+    transport.breaker = breaker
+    if probe_in_background:
+        breaker.probe = lambda: ready_to_search(transport, settings.products_alias)
     return client
+
+
+def ready_to_search(transport: Transport, alias: str) -> bool:
+    """Whether Elasticsearch answers a count on `alias` (a missing alias is an answer too), past the breaker."""
+    try:
+        response = Transport.perform_request(transport, "GET", f"/{alias}/_count", request_timeout=PROBE_TIMEOUT_S,
+                                             headers={"accept": "application/json"})
+    except Exception:  # noqa: BLE001 - unreachable, timed out, or any transport failure: not back
+        return False
+    return response.meta.status not in UNAVAILABLE_STATUSES

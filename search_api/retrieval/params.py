@@ -27,7 +27,7 @@ from pydantic import (
 
 from indexer.index_format import normalize
 from search_api.core.errors import InvalidParameter
-from search_api.core.validation import NonBlank, is_bool, not_blank, problem, refuse, strings, validate
+from search_api.core.validation import NonBlank, is_bool, not_blank, problem, refuse, single_values, strings, validate
 from search_api.personal.events import Event, HistoryEvent
 
 
@@ -224,20 +224,7 @@ class SearchParams(BaseModel):
     @classmethod
     def _flat(cls, data: Any) -> Any:
         """One value per scalar field (a list is a repeated key); empty scalars and nulls are absent."""
-        if not isinstance(data, Mapping):
-            return data
-        out = {}
-        for key, value in data.items():
-            if key in _SCALARS:
-                if isinstance(value, list):
-                    if len(value) > 1:
-                        raise problem("must be given once", key)
-                    value = value[0] if value else None
-                if value == "":
-                    continue
-            if value is not None:
-                out[key] = value
-        return out
+        return single_values(data, _SCALARS)
 
     @model_validator(mode="after")
     def _consistent(self) -> SearchParams:

@@ -49,7 +49,7 @@ class Runtime:
     @cached_property
     def es(self) -> Elasticsearch:
         """The Elasticsearch client (creating it does not connect), failing fast while unreachable."""
-        return self._es or search_client(self.settings, self.breaker)
+        return self._es or search_client(self.settings, self.breaker, probe_in_background=True)
 
     @property
     def embedder(self) -> QueryVectors:

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from indexer.index_format import normalize
-from search_api.core.validation import WHITE_SPACE, is_bool, not_blank, problem, refuse, validate
+from search_api.core.validation import WHITE_SPACE, is_bool, not_blank, refuse, single_values, validate
 from search_api.retrieval.params import UserId
 
 MAX_PREFIX_CHARS = 64
@@ -61,19 +61,7 @@ class SuggestParams(BaseModel):
     @classmethod
     def _flat(cls, data: Any) -> Any:
         """One value per field (a repeated key is refused); an empty `size` or `user_id` is absent."""
-        if not isinstance(data, Mapping):
-            return data
-        out = {}
-        for key, value in data.items():
-            if isinstance(value, list):
-                if len(value) > 1:
-                    raise problem("must be given once", key)
-                value = value[0] if value else None
-            if value == "" and key != "q":
-                continue
-            if value is not None:
-                out[key] = value
-        return out
+        return single_values(data, None, keep_empty=("q",))
 
 
 def parse_suggest(source: Mapping[str, Any]) -> SuggestRequest:

@@ -40,7 +40,7 @@ def brand_rules(es: Elasticsearch, alias: str) -> tuple[Rule, ...]:
     with engine_errors("reading brand-keyword aliases"):
         try:
             response = es.search(index=alias, size=MAX_KEYWORDS, query={"exists": {"field": "aliases"}},
-                                 _source=["id", "keyword", "aliases"], sort=["_doc"], track_total_hits=True)
+                                 _source=["id", "keyword", "aliases"], sort=["id"], track_total_hits=True)
         except NotFoundError:
             return ()
     hits = response["hits"]["hits"]

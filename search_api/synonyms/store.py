@@ -6,13 +6,14 @@ signature (mtime, size, inode) re-reads it; a new live index version re-reads th
 `reload()` (`POST /admin/synonyms/reload`) does both at once. A new set is built whole and then
 swapped in by reference, so a search sees the old set or the new one, never a mix. A file that
 does not parse leaves the set in force as it was (and says why: the log, `status()`, the reload
-answer); the request path never raises and never waits for another thread's reload.
+answer); the request path never raises, and waits for another thread's reload only while a
+process has no brand aliases yet: the first searches of a process (an organic search and its
+brand zone run at once) would otherwise be expanded with or without them by which thread won.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.index_format import IndexerError
+from search_api.core import files
 from search_api.synonyms.expansion import Expansion, SynonymSet, expand
 from search_api.synonyms.rules import Rule, SynonymError, read_file
 
@@ -29,16 +31,8 @@ BRAND_RETRY_S = 5.0
 """After a failed brand-alias read (Elasticsearch down), searches go on with the previous aliases
 and try again after this long, not on every request."""
 
-Signature = tuple[int, int, int] | None
 BrandReader = Callable[[], tuple[Rule, ...]]
 
-
-def _signature(path: Path) -> Signature:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return (stat.st_mtime_ns, stat.st_size, stat.st_ino)
 
 
 class SynonymStore:
@@ -57,7 +51,7 @@ class SynonymStore:
         self.path, self.check_every, self.clock = path, check_every, clock
         self._brands = brands
         self._lock = threading.Lock()
-        self._signature = _signature(path) if path else None
+        self._signature = files.signature(path) if path else None
         self._file_rules: tuple[Rule, ...] = read_file(path) if path else ()
         self._file_error: str | None = None
         self._brand_rules: tuple[Rule, ...] = ()
@@ -69,7 +63,9 @@ class SynonymStore:
     def current(self, version: str | None = None) -> SynonymSet:
         """The set in force, after the due checks: the file (throttled) and, for a new live `version`, brand aliases."""
         now = self.clock()
-        if (self._file_due(now) or self._brands_due(version, now)) and self._lock.acquire(blocking=False):
+        brands_due = self._brands_due(version, now)
+        first_brands = brands_due and self._brand_version is None
+        if (self._file_due(now) or brands_due) and self._lock.acquire(blocking=first_brands):
             try:
                 self._refresh(version, now)
             finally:
@@ -88,7 +84,7 @@ class SynonymStore:
 
         """
         with self._lock:
-            signature = _signature(self.path) if self.path else None
+            signature = files.signature(self.path) if self.path else None
             try:
                 file_rules = read_file(self.path) if self.path else ()
             except SynonymError as exc:
@@ -129,7 +125,7 @@ class SynonymStore:
 
     def _read_file_if_changed(self) -> bool:
         assert self.path is not None
-        signature = _signature(self.path)
+        signature = files.signature(self.path)
         if signature == self._signature:
             return False
         self._signature = signature

@@ -90,3 +90,37 @@ def test_concurrent_callers_get_exactly_one_probe():
 def test_bad_arguments():
     with pytest.raises(ValueError):
         Breaker(failures=0, reset_s=1.0)
+
+
+def test_a_probe_function_runs_in_the_background_while_every_caller_fails_fast():
+    clock, started, release, outcome = Clock(), threading.Event(), threading.Event(), [False]
+
+    def probe() -> bool:
+        started.set()
+        release.wait(5)
+        return outcome[0]
+
+    breaker = Breaker(failures=1, reset_s=1.0, clock=clock, probe=probe)
+    breaker.failed()
+    clock.now += 1.0
+    assert not breaker.allow() and started.wait(5)  # the caller did not become the probe
+    assert breaker.state is State.HALF_OPEN and not breaker.allow()
+    release.set()  # the probe says: not back
+    _await(lambda: breaker.state is State.OPEN)
+    assert not breaker.allow()
+    release.clear()
+    started.clear()
+    outcome[0] = True
+    clock.now += 1.0
+    assert not breaker.allow() and started.wait(5)
+    release.set()
+    _await(lambda: breaker.state is State.CLOSED)
+    assert breaker.allow()
+
+
+def _await(condition) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(500):
+        if condition():
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("condition not reached in 5 s")

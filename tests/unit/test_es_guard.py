@@ -35,9 +35,11 @@ class FakeElasticsearch(BaseHTTPRequestHandler):
 
     hits = 0
     status = 200
+    delay = 0.0
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         type(self).hits += 1
+        time.sleep(self.delay)
         body = json.dumps({"name": "fake", "cluster_name": "c", "version": {"number": "8.19.8"}}).encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
@@ -146,3 +148,25 @@ def test_a_node_answering_unavailable_opens_the_circuit_but_other_errors_do_not(
     with pytest.raises(CircuitOpen):
         es.info()
     assert handler.hits == 6
+
+
+def test_with_a_background_probe_no_call_waits_for_a_slowly_returning_node(fake_es_on):
+    """A restarting node answers slowly: the probe waits for it, the searches do not."""
+    port = free_port()
+    breaker = Breaker(failures=1, reset_s=0.2)
+    es = search_client(ApiSettings(es_url=f"http://127.0.0.1:{port}"), breaker, probe_in_background=True)
+    with pytest.raises(ConnectionError):
+        es.info()
+    handler = fake_es_on(port)
+    handler.delay = 1.0
+    time.sleep(0.2)  # the behaviour under test: a probe only after reset_s
+    slowest = 0.0
+    deadline = time.monotonic() + 10
+    while breaker.state is not State.CLOSED and time.monotonic() < deadline:
+        started = time.monotonic()
+        with pytest.raises(CircuitOpen):
+            es.info()
+        slowest = max(slowest, time.monotonic() - started)
+        time.sleep(0.02)
+    assert breaker.state is State.CLOSED and handler.hits == 1 and slowest < 0.1
+    assert es.info()["name"] == "fake"

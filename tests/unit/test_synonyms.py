@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -207,6 +208,30 @@ def test_brand_aliases_are_read_per_live_version_and_a_failed_read_keeps_the_las
     assert len(reads) == 2
     clock.now = BRAND_RETRY_S
     assert store.expand("mianyu", "idx-2").fired[0].rule == "brand-keyword:v3"
+
+
+def test_the_first_brand_read_is_waited_for_by_a_search_that_arrives_during_it():
+    """An organic search and its brand zone expand at once: both must see the brand aliases."""
+    started, release = threading.Event(), threading.Event()
+
+    def slow_brands() -> tuple[Rule, ...]:
+        started.set()
+        release.wait(5)
+        return (Rule(("棉语", "mianyu"), ("棉语", "mianyu"), "brand-keyword:B1"),)
+
+    store = SynonymStore(None, brands=slow_brands)
+    first = threading.Thread(target=store.expand, args=("mianyu", "idx-1"))
+    first.start()
+    assert started.wait(5)
+    answers: list = []
+    second = threading.Thread(target=lambda: answers.append(store.expand("mianyu", "idx-1")))
+    second.start()
+    second.join(0.3)
+    assert second.is_alive(), "the second search went on without the aliases being read"
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert answers[0].fired[0].rule == "brand-keyword:B1"
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
