@@ -64,8 +64,9 @@ def await_replicas(es: Elasticsearch, names: Iterable[str], replicas: int | None
     with engine_errors(f"waiting for the replicas of {index}"):
         health = es.cluster.health(index=index, wait_for_status="green", timeout=f"{REPLICA_WAIT_S}s")
     if health.get("timed_out") or health.get("status") != "green":
-        log.warning("%s not green after %d s (%s unassigned shards): going live with the primaries; "
-                    "STORESEARCH_REPLICAS=%s needs at least that many more data nodes", index, REPLICA_WAIT_S,
-                    health.get("unassigned_shards"), replicas)
+        log.warning("%s not green after %d s (%s unassigned shards): going live with the primaries; with "
+                    "STORESEARCH_REPLICAS=%s the cluster needs %s data nodes", index, REPLICA_WAIT_S,
+                    health.get("unassigned_shards"), replicas,
+                    "more" if replicas is None else f"at least {replicas + 1}")
         return False
     return True
