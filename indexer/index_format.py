@@ -11,7 +11,7 @@ live, what changed after its snapshot). An import-linter contract (`pyproject.to
 from __future__ import annotations
 
 from indexer.catalog.models import HIDDEN_STATUSES
-from indexer.core.config import DEFAULT_ACTION_WEIGHTS, Settings, name_part
+from indexer.core.config import DEFAULT_ACTION_WEIGHTS, MULTILINGUAL_MODEL, Settings, name_part
 from indexer.core.errors import ConfigError, EngineError, IndexerError
 from indexer.core.es import engine_errors, ensure_index, make_client, ping
 from indexer.core.exits import USAGE, quiet_logging, run_command
@@ -27,7 +27,7 @@ from indexer.text.variants import latin_words
 
 __all__ = [
     "DEFAULT_ACTION_WEIGHTS", "HIDDEN_STATUSES", "USAGE", "Change", "ConfigError", "Embedder", "EngineError",
-    "IndexerError", "Settings", "VectorIndex", "alias_target", "analyzed",
+    "IndexerError", "MULTILINGUAL_MODEL", "Settings", "VectorIndex", "alias_target", "analyzed",
     "analyzed_cjk", "bulk_append", "changes_since", "cjk_chars", "detect_language", "engine_errors",
     "ensure_index", "latin_words", "load_embedder", "make_client", "mappings", "name_part", "normalize", "ping",
     "quiet_logging",

@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     rules_cli.add_parser(sub)
 
     eval_cli.add_parser(sub)
+    from search_api.retrieval import ranker_cli
+
+    ranker_cli.add_parser(sub)
     synonyms = sub.add_parser("synonyms", help="check a synonym file (Solr format)")
     synonyms_sub = synonyms.add_subparsers(dest="synonyms_command", required=True)
     check = synonyms_sub.add_parser("check", help="validate a file: exit 0 with its rule count, 2 naming file:line")
@@ -74,13 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _audit(args)
     from search_api.analytics import analytics_cli
     from search_api.http import keys_cli
-    from search_api.retrieval import eval_cli
+    from search_api.retrieval import eval_cli, ranker_cli
     from search_api.rules import rules_cli
 
     if args.command == "keys":
         return run_command("search-api", lambda: keys_cli.run(args, ApiSettings.from_env()))
     jobs = {"analytics": analytics_cli.run, "judgments": analytics_cli.run_judgments, "eval": eval_cli.run,
-            "rules": rules_cli.run}
+            "rules": rules_cli.run, "train-ranker": ranker_cli.run}
     if args.command in jobs:
         quiet_logging()
         return run_command("search-api", lambda: jobs[args.command](args, ApiSettings.from_env()))

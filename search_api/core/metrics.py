@@ -24,9 +24,9 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 
                    1.0, 2.0)
 """Seconds: a cached query vector is under 1 ms, a search ~15 ms, anything past 2 s is an outage."""
 
-STEPS = ("personal", "keyword", "semantic_encode", "semantic_search", "profile", "page", "suggest")
-"""Timed steps of one search: profile build, the legs, and filter + sort + hydrate of the page; and the
-completion lookups of `GET /suggest`."""
+STEPS = ("personal", "keyword", "semantic_encode", "semantic_search", "profile", "ranker", "page", "suggest")
+"""Timed steps of one search: profile build, the legs, the second stage (features request + model),
+and filter + sort + hydrate of the page; and the completion lookups of `GET /suggest`."""
 
 LEGS = ("personal", "semantic", "keyword", "profile")
 """The legs of `meta.legs` (`search_api.retrieval.legs.LEG_ORDER`)."""

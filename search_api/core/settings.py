@@ -8,13 +8,20 @@ weights are no business of the indexer, so they live here; `ApiSettings` is stil
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from indexer.index_format import DEFAULT_ACTION_WEIGHTS, name_part
+from indexer.index_format import DEFAULT_ACTION_WEIGHTS, MULTILINGUAL_MODEL, name_part
 from search_api.core.credentials import HASH, hash_key
 from search_api.core.serving_settings import ServingSettings
+
+FLOOR = 0.3
+"""The semantic floor of the default MiniLM (see `ApiSettings.semantic_floor`)."""
+
+MULTILINGUAL_FLOOR = 0.2
+"""USE multilingual v3's floor. ESCI dev hybrid nDCG@10: 0.7233 at 0.3, 0.7419 at 0.2, 0.7337 at none
+(MiniLM 0.7394 at 0.3); bench/nomatch.py on the 3k sample: see the README."""
 
 
 class ApiSettings(ServingSettings):
@@ -24,6 +31,8 @@ class ApiSettings(ServingSettings):
         **ServingSettings.ENV,
         "query_torch_threads": "STORESEARCH_QUERY_TORCH_THREADS", "faiss_threads": "STORESEARCH_FAISS_THREADS",
         "rrf_k": "STORESEARCH_RRF_K", "semantic_weight": "STORESEARCH_SEMANTIC_WEIGHT",
+        "fusion": "STORESEARCH_FUSION", "ranker_model": "STORESEARCH_RANKER_MODEL",
+        "ranker_depth": "STORESEARCH_RANKER_DEPTH",
         "keyword_candidates": "STORESEARCH_KEYWORD_CANDIDATES",
         "semantic_candidates": "STORESEARCH_SEMANTIC_CANDIDATES",
         "alias_check_seconds": "STORESEARCH_ALIAS_CHECK_SECONDS", "sync_seconds": "STORESEARCH_SYNC_SECONDS",
@@ -44,7 +53,7 @@ class ApiSettings(ServingSettings):
         "personal_profile_weight": "STORESEARCH_PERSONAL_PROFILE_WEIGHT",
         "personal_tiebreak": "STORESEARCH_PERSONAL_TIEBREAK",
         "relax_below": "STORESEARCH_RELAX_BELOW", "semantic_floor": "STORESEARCH_SEMANTIC_FLOOR",
-        "typo_tolerance": "STORESEARCH_TYPO_TOLERANCE",
+        "typo_tolerance": "STORESEARCH_TYPO_TOLERANCE", "understand": "STORESEARCH_UNDERSTAND",
         "facet_price_bands": "STORESEARCH_FACET_PRICE_BANDS", "facet_ratings": "STORESEARCH_FACET_RATINGS",
         "facet_size": "STORESEARCH_FACET_SIZE",
         "synonyms_file": "STORESEARCH_SYNONYMS", "synonyms_check_seconds": "STORESEARCH_SYNONYMS_CHECK_SECONDS",
@@ -58,8 +67,21 @@ class ApiSettings(ServingSettings):
     faiss_threads: int = Field(1, ge=1, le=64)
     rrf_k: int = Field(60, ge=1, le=10_000)
     # MiniLM alone ranks below BM25F on real product queries (ESCI dev nDCG@10 0.69 vs 0.73), so
-    # its votes count half in the fusion; it still adds the recall keyword matching misses.
+    # its share of the fusion is below keyword's; it still adds the recall keyword matching misses.
+    # How hybrid search merges its legs (`retrieval/fusion.py`): "rrf" (ranks) or "linear" (min-max
+    # normalised scores); a request may choose its own (`fusion=`, `semantic_weight=`). 5-fold CV
+    # over the ESCI dev queries (`bench/relevance.py --stages`) picks linear in every fold (weights
+    # 0.1–0.4, median 0.4; held-out nDCG@10 0.7411 vs RRF 0.5's 0.7389), but the personal weights
+    # (profile leg, keyword boosts) are tuned for RRF's scale: under linear a Chinese shopper's
+    # profile no longer puts their preference on top (tests/integration/test_personalisation.py).
+    # So RRF stays the default until those are re-tuned; set linear / 0.4 where nobody is personalised.
     semantic_weight: float = Field(0.5, ge=0.0, le=10.0)
+    fusion: Literal["rrf", "linear"] = "rrf"
+    # The second-stage ranker (`retrieval/ranker.py`, trained by `search-api train-ranker`): a
+    # LightGBM model file re-ordering the top `ranker_depth` fused candidates of a hybrid search.
+    # None, missing or built for other features: fused order (logged once at start).
+    ranker_model: Path | None = None
+    ranker_depth: int = Field(100, ge=10, le=1000)
     keyword_candidates: int = Field(100, ge=10, le=1000)
     semantic_candidates: int = Field(100, ge=10, le=1000)
     alias_check_seconds: float = Field(5.0, ge=0.0, le=3600.0)
@@ -129,10 +151,14 @@ class ApiSettings(ServingSettings):
     # Semantic candidates below this cosine to the query are not matches. bench/nomatch.py (3k
     # sample + ESCI dev, all-MiniLM-L6-v2): 0.3 answers 56% of 50 out-of-catalog queries empty
     # (44% flagged) with ESCI hybrid nDCG@10 0.7386 vs 0.7388 at no floor (semantic 0.6919 vs
-    # 0.6942); 0.35 empties 74% but costs semantic-only search 0.009. Model-specific: recalibrate.
-    semantic_floor: float = Field(0.3, ge=-1.0, le=1.0)
+    # 0.6942); 0.35 empties 74% but costs semantic-only search 0.009. Model-specific: USE
+    # multilingual v3's cosines run lower, so it gets MULTILINGUAL_FLOOR unless one is chosen.
+    semantic_floor: float = Field(FLOOR, ge=-1.0, le=1.0)
     # Misspelled query words corrected from the index vocabulary (search_api/retrieval/spelling.py).
     typo_tolerance: bool = True
+    # Query understanding (search_api/understand/): brands, colours, sizes, gender/age, materials and
+    # prices recognised in the query become soft boosts on the keyword leg; `understand=` per request.
+    understand: bool = True
     # --- browsing (search_api/retrieval/facets.py)
     # Price facet band edges: bands 0-50, 50-100, …, 1000-. The sample's prices run 5 to 5,000
     # (quartiles 67 / 143 / 295), so each band holds a useful share of a typical answer.
@@ -149,6 +175,19 @@ class ApiSettings(ServingSettings):
     # How often a search stats the file for changes (each process on its own; 0: only
     # POST /admin/synonyms/reload re-reads it). A stat costs microseconds.
     synonyms_check_seconds: float = Field(2.0, ge=0.0, le=3600.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_floor(cls, data: Any) -> Any:
+        """The multilingual model's floor unless another was chosen (MiniLM's default counts as none)."""
+        if isinstance(data, dict) and data.get("model") == MULTILINGUAL_MODEL:
+            try:
+                unchosen = float(data.get("semantic_floor", FLOOR)) == FLOOR
+            except (TypeError, ValueError):  # the field's own validation names the variable
+                unchosen = False
+            if unchosen:
+                data = {**data, "semantic_floor": MULTILINGUAL_FLOOR}
+        return data
 
     @field_validator("events_prefix", "rules_prefix")
     @classmethod

@@ -18,7 +18,7 @@ from pydantic.json_schema import models_json_schema
 from search_api.analytics.requests import AnalyticsParams, Click
 from search_api.brands.audit_spec import AuditRequest
 from search_api.core.credentials import ADMIN, ANALYTICS, AUDITS, EVENTS_WRITE, PROFILES_READ, RULES
-from search_api.http import path_ids, rule_schemas, schemas
+from search_api.http import path_ids, rule_schemas, schemas, suggest_schemas
 from search_api.personal.events import ViewingEvent
 from search_api.retrieval.params import SearchParams
 from search_api.rules.model import RuleBody
@@ -63,7 +63,7 @@ ROUTES: tuple[Route, ...] = (
     Route("post", "/search", "Search with a JSON body (may carry an inline `history`)",
           {200: schemas.SearchAnswer, 400: "error", 413: "error", 429: "error", 503: "error"}, body=SearchParams),
     Route("get", "/suggest", "Search-box suggestions for a prefix (Chinese, pinyin, English with one typo)",
-          {200: schemas.SuggestAnswer, 400: "error", 429: "error", 503: "error"}, query=SuggestParams),
+          {200: suggest_schemas.SuggestAnswer, 400: "error", 429: "error", 503: "error"}, query=SuggestParams),
     Route("post", "/events", "Store a batch of viewing events (207 when some were refused)",
           {200: schemas.EventsAnswer, 207: schemas.EventsAnswer, 400: "error", 401: "error", 403: "error",
            413: "error", 429: "error", 503: "error"}, body="events",

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from search_api.http.understood_schema import UnderstoodPart
+
 
 class _Open(BaseModel):
     """Answers may gain fields; clients must ignore what they do not know."""
@@ -105,6 +107,16 @@ class SearchMeta(_Open):
                                           "first; `explain.rule` names the one that pinned or moved a result.")
     synonyms: list[SynonymFired] | None = Field(
         None, description="With `explain=true`: the synonym rules that fired on the keyword leg (empty: none).")
+    understood: list[UnderstoodPart] = Field(default_factory=list, description="Parts of the query recognised "
+                                             "(boosts; `explain.understood`: a result's; none: `understand=false`).")
+    fusion: Literal["rrf", "linear"] | None = Field(
+        None, description="How a hybrid search merged its legs (the request's `fusion` or the server's); null "
+                          "in a single-leg mode.")
+    ranker: str | None = Field(
+        None, description="The second stage: `ok` (the top fused candidates re-ordered by the model; "
+                          "`explain.ranker` shows its score and top feature contributions), `off` (no model "
+                          "loaded), `skipped: …` (not a hybrid relevance search, or personalised) or "
+                          "`failed: …` (fused order kept).")
 
 
 class FacetValue(_Open):
@@ -130,38 +142,6 @@ class SearchAnswer(BaseModel):
         None, description="With `facets`: each facet's values over the eligible set; a facet's counts apply "
                           "every other facet's selection but not its own.")
     meta: SearchMeta
-
-
-class BrandKeywordOwner(_Open):
-    """The brand that owns a suggested brand keyword."""
-
-    id: str = Field(description="The brand keyword's id.")
-    keyword: str
-    brand_id: str
-    brand: str
-
-
-class Suggestion(_Open):
-    """One search-box suggestion."""
-
-    text: str = Field(description="What to show and, when picked, to search for.")
-    kind: Literal["query", "product", "brand", "category"] = Field(
-        description="A popular past query, a product phrase, a brand (or brand keyword) or a category.")
-    brand_keyword: BrandKeywordOwner | None = Field(description="Set when the text is an active brand keyword.")
-
-
-class SuggestMeta(_Open):
-    """How the suggestions were made."""
-
-    took_ms: float
-    personal: bool = Field(description="The shopper's affinity brands and categories were moved up.")
-
-
-class SuggestAnswer(BaseModel):
-    """Suggestions for a prefix, best first, one per normalised text."""
-
-    suggestions: list[Suggestion]
-    meta: SuggestMeta
 
 
 class EventsAnswer(BaseModel):

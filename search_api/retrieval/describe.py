@@ -43,13 +43,29 @@ def explain_personal(item: Mapping[str, Any], profile: Profile, cos: float | Non
 
 
 def explain(doc_id: str, item: Mapping[str, Any], ranks: Ranks, personal: Profile | None,
-            affinity: Mapping[str, float], settings: ApiSettings) -> dict[str, Any]:
-    """One result's rank and score in every leg (None where a leg missed it), and its personal boosts."""
+            affinity: Mapping[str, float], settings: ApiSettings,
+            understood: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """One result's rank and score in every leg (None where a leg missed it), and its boosts.
+
+    Personal boosts with a profile; the recognised query parts it was boosted for (`understood`)
+    when the query had any.
+    """
     out: dict[str, Any] = {name: ({"rank": r[doc_id][0], "score": round(r[doc_id][1], 6)} if doc_id in r else None)
                            for name, r in ranks.items()}
     if personal is not None:
         out["personal"] = explain_personal(item, personal, affinity.get(doc_id), settings)
+    if understood is not None:
+        out["understood"] = understood
     return out
+
+
+def boosted_for(doc_id: str, retrieved: Retrieved) -> list[dict[str, str]] | None:
+    """The recognised parts a result's keyword match was boosted for (None: nothing was recognised)."""
+    understood, keyword = retrieved.understood, retrieved.results.get("keyword")
+    if understood is None or not understood.parts:
+        return None
+    matched = keyword.understood.get(doc_id, ()) if keyword is not None else ()
+    return [understood.parts[i].describe() for i in matched if i < len(understood.parts)]
 
 
 def result_items(req: SearchRequest, page: Page, scores: Mapping[str, float], retrieved: Retrieved,
@@ -64,7 +80,8 @@ def result_items(req: SearchRequest, page: Page, scores: Mapping[str, float], re
         item["id"] = doc_id
         item["score"] = round(scores.get(doc_id, 0.0), 6)  # 0: beyond the fused candidates
         if req.explain:
-            item["explain"] = explain(doc_id, item, ranks, retrieved.personal, affinity, settings)
+            item["explain"] = explain(doc_id, item, ranks, retrieved.personal, affinity, settings,
+                                      boosted_for(doc_id, retrieved))
         items.append(item)
     return items
 
@@ -104,4 +121,5 @@ def meta(req: SearchRequest, index: str, retrieved: Retrieved, page: Page, took_
         "relaxed": relaxed(retrieved, page),
         "corrected": keyword.corrected if (keyword := retrieved.results.get("keyword")) is not None else None,
         **({"synonyms": [f.describe() for f in retrieved.synonyms.fired]} if req.explain else {}),
+        "understood": retrieved.understood.describe() if retrieved.understood is not None else [],
     }

@@ -40,7 +40,7 @@ def eligible_query(req: SearchRequest, retrieved: Retrieved) -> dict[str, Any] |
     should: list[dict[str, Any]] = []
     keyword = retrieved.results.get("keyword")
     if keyword is not None:
-        clause = matching_clause(req.q, keyword.corrected, keyword_level(keyword), keyword.variants)
+        clause = matching_clause(keyword.searched or req.q, keyword.corrected, keyword_level(keyword), keyword.variants)
         if clause is not None:
             should.append(clause)
     semantic = retrieved.results.get("semantic")

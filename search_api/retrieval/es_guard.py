@@ -115,23 +115,31 @@ PROBE_TIMEOUT_S = 5.0
 def search_client(settings: ApiSettings, breaker: Breaker, *, probe_in_background: bool = False) -> Elasticsearch:
     """The read side's client: shared settings, no timeout or status retries, quick connects, the breaker.
 
-    `probe_in_background`: the breaker's half-open probe is a count on the products alias run by
-    the breaker's own thread (`ready_to_search`), so no search waits for a returning node.
+    `probe_in_background`: the breaker's half-open probe is a search of the products and brand-keyword
+    aliases run by the breaker's own thread (`ready_to_search`), so no search waits for a returning node.
     """
     client = make_client(settings, transport_class=GuardedTransport, retry_on_timeout=False, retry_on_status=(),
                          node_class=quick_connect_node(settings.es_connect_timeout_ms / 1000))
     transport = cast(GuardedTransport, client.transport)
     transport.breaker = breaker
     if probe_in_background:
-        breaker.probe = lambda: ready_to_search(transport, settings.products_alias)
+        searched = f"{settings.products_alias},{settings.brand_keywords_alias}"
+        breaker.probe = lambda: ready_to_search(transport, searched)
     return client
 
 
-def ready_to_search(transport: Transport, alias: str) -> bool:
-    """Whether Elasticsearch answers a count on `alias` (a missing alias is an answer too), past the breaker."""
+def ready_to_search(transport: Transport, indices: str) -> bool:
+    """Whether Elasticsearch can search `indices` now, asked past the breaker.
+
+    A search of size 0 with every shard answering: a restarting node opens its port before its
+    indices recover, and a probe that only reached it would let searches through to slow 503s. A
+    missing index is not a failure (`ignore_unavailable`): "no live index" is the API's to say.
+    """
     try:
-        response = Transport.perform_request(transport, "GET", f"/{alias}/_count", request_timeout=PROBE_TIMEOUT_S,
-                                             headers={"accept": "application/json"})
+        response = Transport.perform_request(
+            transport, "GET", f"/{indices}/_search?size=0&track_total_hits=false&ignore_unavailable=true",
+            request_timeout=PROBE_TIMEOUT_S, headers={"accept": "application/json"})
     except Exception:  # noqa: BLE001 - unreachable, timed out, or any transport failure: not back
         return False
-    return response.meta.status not in UNAVAILABLE_STATUSES
+    body = response.body if isinstance(response.body, dict) else {}
+    return response.meta.status == 200 and not body.get("_shards", {}).get("failed", 1)

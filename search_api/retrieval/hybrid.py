@@ -21,13 +21,13 @@ from indexer.index_format import IndexerError
 from search_api.core import metrics
 from search_api.core.errors import SearchUnavailable, Unavailable
 from search_api.core.settings import ApiSettings
-from search_api.retrieval import describe, semantic
+from search_api.retrieval import describe, ranker, semantic
 from search_api.retrieval.eligible import eligible_query
 from search_api.retrieval.fusion import Ranked, fuse, tie_break
 from search_api.retrieval.legs import Retrieved
 from search_api.retrieval.merchandise import apply_rules
 from search_api.retrieval.paging import paginate
-from search_api.retrieval.params import SearchRequest
+from search_api.retrieval.params import Fusion, Mode, SearchRequest, Sort
 from search_api.retrieval.replica import Loaded
 from search_api.retrieval.runtime import Runtime
 from search_api.retrieval.schedule import run_legs
@@ -70,9 +70,40 @@ def count_legs(retrieved: Retrieved) -> None:
 
 
 def fused_ranking(req: SearchRequest, retrieved: Retrieved, settings: ApiSettings) -> Ranked:
-    """The legs' results as one ranking (RRF in hybrid mode)."""
-    weights = {"keyword": 1.0, "semantic": settings.semantic_weight, "profile": settings.personal_profile_weight}
-    return fuse(retrieved.results, req.mode, k=settings.rrf_k, weights=weights)
+    """The legs' results as one ranking (hybrid: the request's fusion, else the setting's)."""
+    semantic_weight = settings.semantic_weight if req.semantic_weight is None else req.semantic_weight
+    weights = {"keyword": 1.0, "semantic": semantic_weight, "profile": settings.personal_profile_weight}
+    return fuse(retrieved.results, req.mode, k=settings.rrf_k, weights=weights,
+                fusion=req.fusion or Fusion(settings.fusion))
+
+
+def second_stage(rt: Runtime, req: SearchRequest, ranked: Ranked, retrieved: Retrieved,
+                 live: Loaded) -> tuple[Ranked, ranker.Reranked | None, str]:
+    """The fused ranking re-ordered by the second-stage model, and how that went (`meta.ranker`).
+
+    Only for a relevance-ordered hybrid search with a model loaded and no personalisation (the
+    model never saw taste; see `ranker`). If Elasticsearch cannot give the candidates' features,
+    the fused order stands: a re-ranking is an improvement, never a reason to fail.
+    """
+    model = rt.ranker
+    if model is None:
+        return ranked, None, "off"
+    if req.mode != Mode.HYBRID or req.sort != Sort.RELEVANCE:
+        return ranked, None, "skipped: not a hybrid relevance search"
+    if retrieved.personal is not None:
+        return ranked, None, "skipped: personalised"
+    depth = rt.settings.ranker_depth
+    head = [doc_id for doc_id, _ in ranked[:depth]]
+    with metrics.timed("ranker"):
+        try:
+            pop = ranker.popularity(rt.es, live.index, head, req.q) if model.needs_catalog else {}
+        except IndexerError as exc:
+            return ranked, None, f"failed: {exc}"
+        cosine = (semantic.affinity(live.vectors, head, retrieved.query_vector)
+                  if retrieved.query_vector is not None else {})
+        out = ranker.rerank(model, req.q, ranked, retrieved.results, pop, cosine, depth=depth,
+                            explain=req.explain)
+    return out.ranked, out, "ok"
 
 
 def personal_order(ranked: Ranked, retrieved: Retrieved, live: Loaded,
@@ -108,15 +139,23 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False, landing: tupl
     retrieved = run_legs(rt, req, live)
     count_legs(retrieved)
     require_some_leg(retrieved)
-    ranked, affinity = personal_order(fused_ranking(req, retrieved, settings), retrieved, live, settings)
+    ranked, reranked, ranker_state = second_stage(rt, req, fused_ranking(req, retrieved, settings), retrieved, live)
+    ranked, affinity = personal_order(ranked, retrieved, live, settings)
     ranked, applied = apply_rules(rt, live.index, req, ranked, zone=zone, landing=landing)
     page = paginate(rt.es, live.index, req, applied.widen(eligible_query(req, retrieved)),
                     [doc_id for doc_id, _ in ranked], settings)
     results = describe.result_items(req, page, dict(ranked), retrieved, affinity, settings)
     applied.explain(results)
+    if reranked is not None and req.explain:
+        for item in results:
+            if item["id"] in reranked.scores:
+                item["explain"]["ranker"] = {"score": round(reranked.scores[item["id"]], 4),
+                                             "top_features": reranked.contributions.get(item["id"], {})}
     took_ms = round((time.perf_counter() - started) * 1000, 2)
     if retrieved.failed and not zone:
         metrics.degraded("+".join(retrieved.failed))
     facets = {"facets": page.facets} if page.facets is not None else {}
     return {"results": results, **facets,
-            "meta": {**describe.meta(req, live.index, retrieved, page, took_ms), "rules": applied.describe()}}
+            "meta": {**describe.meta(req, live.index, retrieved, page, took_ms), "rules": applied.describe(),
+                     "fusion": str(req.fusion or settings.fusion) if req.mode == Mode.HYBRID else None,
+                     "ranker": ranker_state}}

@@ -28,6 +28,7 @@ from search_api.retrieval.legs import LegResult
 from search_api.retrieval.params import SearchRequest
 from search_api.retrieval.relax import Level, choose_level, hit_level, level_filter, level_markers
 from search_api.retrieval.spelling import cooccurrence_aggs, corrected, corrections, sensible, suggesters
+from search_api.understand.boosts import matched_parts
 
 TYPO_BOOST = 0.8
 """A corrected query scores below the query as typed: the shopper's own words come first."""
@@ -82,29 +83,33 @@ def level_counts(texts: list[str]) -> dict[str, Any]:
 
 def keyword_body(req: SearchRequest, *, size: int, functions: list[dict[str, Any]] | None = None,
                  max_boost: float = 1.0, fixed: str | None = None, level: Level = Level.ALL,
-                 synonyms: Sequence[str] = ()) -> dict[str, Any] | None:
+                 synonyms: Sequence[str] = (), boosts: Sequence[dict[str, Any]] = ()) -> dict[str, Any] | None:
     """The search body of the keyword leg, or None when the query has no searchable tokens.
 
     `functions` (personal affinity boosts, see `personalize.boosted`) multiply the score of
     matching documents by at most `max_boost`. `fixed` is the spelling-corrected query, searched
     alongside the query as typed; `level` how strictly hits must match (`relax.py`). `synonyms`
     are the query's synonym variants (`Expansion.variants`), searched alongside it too; none
-    leaves the body exactly as it is without synonyms. The filters and the level are a
-    `post_filter`; the all-terms count (`aggs.all`) is taken before the filters.
+    leaves the body exactly as it is without synonyms. `boosts` (query understanding's clauses,
+    `understand.boosts`) add to the score of products the words match, never match one by themselves;
+    none leaves the body as it is. The filters and the level are a `post_filter`; the all-terms
+    count (`aggs.all`) is taken before the filters.
     """
     typed = text_clauses(req.q)  # analysed once: the query's own clauses, and whether it has any
     if not typed:
         return None
     texts, should = _texts(req.q, fixed, synonyms, typed)
     should = should + level_markers(texts, level)
+    matched: dict[str, Any] = {"bool": {"should": should, "minimum_should_match": 1, "must_not": [gone_clause()]}}
+    if boosts:
+        matched = {"bool": {"must": [matched], "should": list(boosts)}}
     body: dict[str, Any] = {
         "size": size,
         # ids from doc values: skips decompressing stored fields, ~3x faster for 100 hits
         "stored_fields": "_none_",
         "docvalue_fields": ["id"],
         "track_total_hits": True,
-        "query": boosted({"bool": {"should": should, "minimum_should_match": 1, "must_not": [gone_clause()]}},
-                         functions or [], max_boost),
+        "query": boosted(matched, functions or [], max_boost),
         "post_filter": {"bool": {"filter": [level_filter(texts, level), *filter_clauses(req)]}},
     }
     if level is Level.ALL:
@@ -129,13 +134,16 @@ def _hits(response: Any, level: Level = Level.ALL) -> LegResult:
     ids = [h["fields"]["id"][0] for h in hits]
     levels = {} if level is Level.ALL else {i: hit_level(h.get("matched_queries", ())).value
                                             for i, h in zip(ids, hits, strict=True)}
+    understood = {i: parts for i, h in zip(ids, hits, strict=True)
+                  if (parts := matched_parts(h.get("matched_queries")))}
     return LegResult(ids, [float(h["_score"] or 0.0) for h in hits], int(response["hits"]["total"]["value"]),
-                     relaxed=None if level is Level.ALL else level.value, levels=levels)
+                     relaxed=None if level is Level.ALL else level.value, levels=levels, understood=understood)
 
 
 def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
            functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0,
-           relax_below: int = 1, typos: bool = True, synonyms: Sequence[str] = ()) -> LegResult:
+           relax_below: int = 1, typos: bool = True, synonyms: Sequence[str] = (),
+           boosts: Sequence[dict[str, Any]] = ()) -> LegResult:
     """`hits`, with the query's synonym variants only when the query as typed finds too little.
 
     Synonyms widen recall where the shopper's words miss the catalog's ("couch" for sofas); a query
@@ -149,9 +157,9 @@ def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
 
     """
     options = {"size": size, "functions": functions, "max_boost": max_boost, "relax_below": relax_below,
-               "typos": typos}
+               "typos": typos, "boosts": boosts}
     if synonyms:  # the query as typed first: a query that matches well enough is not expanded
-        body = keyword_body(req, size=size, functions=functions, max_boost=max_boost)
+        body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, boosts=boosts)
         if body is not None:
             with engine_errors("keyword search"):
                 response = es.search(index=index, **body)
@@ -163,7 +171,8 @@ def search(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
 
 def hits(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
          functions: list[dict[str, Any]] | None = None, max_boost: float = 1.0,
-         relax_below: int = 1, typos: bool = True, synonyms: Sequence[str] = ()) -> LegResult:
+         relax_below: int = 1, typos: bool = True, synonyms: Sequence[str] = (),
+         boosts: Sequence[dict[str, Any]] = ()) -> LegResult:
     """Run the keyword leg (with personal boosts when `functions` are given, and `synonyms` variants).
 
     One request when at least `relax_below` products match all the query's terms (the common
@@ -175,7 +184,7 @@ def hits(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
         EngineError: Elasticsearch failed.
 
     """
-    body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, synonyms=synonyms)
+    body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, synonyms=synonyms, boosts=boosts)
     if body is None:
         return LegResult([], [], 0)
     with engine_errors("keyword search"):
@@ -187,7 +196,7 @@ def hits(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
         fixed = _respelled(es, index, req.q, counts.get("suggest"))
         if fixed is not None:
             body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed,
-                                synonyms=synonyms)
+                                synonyms=synonyms, boosts=boosts)
             response = es.search(index=index, **body)
             strict = replace(_hits(response), corrected=fixed)
             if _all_terms(response) >= relax_below:
@@ -200,7 +209,7 @@ def hits(es: Elasticsearch, index: str, req: SearchRequest, *, size: int,
         if level is Level.NONE:
             return LegResult([], [], 0, relaxed=level.value, corrected=fixed)
         body = keyword_body(req, size=size, functions=functions, max_boost=max_boost, fixed=fixed, level=level,
-                            synonyms=synonyms)
+                            synonyms=synonyms, boosts=boosts)
         return replace(_hits(es.search(index=index, **body), level), corrected=fixed)
 
 

@@ -10,8 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
+import numpy as np
+
 from search_api.personal.profile import Profile
 from search_api.synonyms.expansion import NOTHING, Expansion
+from search_api.understand.recognise import Understanding
 
 LEG_ORDER = ("personal", "semantic", "keyword", "profile")
 """The order of `meta.legs`: the profile is settled first, the profile leg last."""
@@ -32,6 +35,10 @@ class LegResult:
     """The synonym variants the keyword leg searched beside the query."""
     levels: Mapping[str, str] = field(default_factory=dict)
     """For a relaxed keyword leg: each hit's strictest matching level (`relax.Level` values)."""
+    understood: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    """Keyword hits that matched recognised parts: id → indices into `Understanding.parts`."""
+    searched: str | None = None
+    """The text the keyword leg searched when query understanding took a price expression out of it."""
 
 
 class LegState(Enum):
@@ -121,6 +128,10 @@ class Retrieved:
     """The profile built for the request (possibly empty); None when none was asked for or it failed."""
     synonyms: Expansion = NOTHING
     """The synonyms the keyword leg searched with."""
+    understood: Understanding | None = None
+    """What query understanding recognised (None: it was off, or the mode has no keyword leg)."""
+    query_vector: np.ndarray | None = None
+    """The query's embedding (None when not encoded): the second stage's cosine for every candidate."""
 
     @property
     def personal(self) -> Profile | None:

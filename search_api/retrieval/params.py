@@ -39,6 +39,13 @@ class Mode(StrEnum):
     SEMANTIC = "semantic"
 
 
+class Fusion(StrEnum):
+    """How a hybrid search merges its legs (see `fusion`): by ranks, or by normalised scores."""
+
+    RRF = "rrf"
+    LINEAR = "linear"
+
+
 class Sort(StrEnum):
     """Result order: fused relevance, or a field of the relevant candidates."""
 
@@ -86,6 +93,8 @@ class SearchRequest:
     offset: int = 0
     mode: Mode = Mode.HYBRID
     explain: bool = False
+    understand: bool | None = None
+    """Query understanding on or off for this search (None: the `understand` setting)."""
     brands: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     price_min: float | None = None
@@ -103,6 +112,10 @@ class SearchRequest:
     user_id: str | None = None
     history: tuple[Event, ...] | None = None
     """Inline history (POST only); given, it replaces stored events, even when empty."""
+    fusion: Fusion | None = None
+    """This request's fusion; None: the `fusion` setting."""
+    semantic_weight: float | None = None
+    """This request's semantic leg weight (keyword's is 1); None: the `semantic_weight` setting."""
 
 
 _FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -169,8 +182,10 @@ FilterValues = Annotated[tuple[NonBlank, ...], Field(max_length=MAX_FILTER_VALUE
 Stock = Annotated[tuple[Literal["true", "false"], ...], Field(max_length=2),
                   BeforeValidator(_filter_values), BeforeValidator(_stock)]
 """`in_stock` values (`_stock` runs first: pydantic runs before-validators last to first)."""
-_SCALARS = frozenset({"q", "size", "from", "mode", "explain", "price_min", "price_max", "rating_min", "sort",
-                      "user_id"})
+_SCALARS = frozenset({"q", "size", "from", "mode", "explain", "understand", "price_min", "price_max", "rating_min",
+                      "sort", "user_id", "fusion", "semantic_weight"})
+MAX_SEMANTIC_WEIGHT = 10.0
+"""The `semantic_weight` setting's bound too: keyword's weight is 1, so 10 lets semantic all but decide."""
 
 
 class SearchParams(BaseModel):
@@ -192,6 +207,10 @@ class SearchParams(BaseModel):
     mode: Mode = Field(Mode.HYBRID, description="Which legs answer: both fused, or one alone.")
     explain: Annotated[bool, BeforeValidator(_flag)] = Field(
         False, description="Per-result scores of each leg (true/false, 1/0, yes/no).")
+    understand: Annotated[bool | None, BeforeValidator(_flag)] = Field(
+        None, description="Recognise brands, colours, sizes, gender/age words, materials and prices in the query "
+                          "and boost products that have them (never a filter); default: on "
+                          "(`STORESEARCH_UNDERSTAND`). `meta.understood` lists what was recognised.")
     brand: FilterValues = Field((), description="Only these brands (repeat the key for several).")
     category: FilterValues = Field((), description="Only these categories, at any level of the path.")
     price_min: Annotated[float | None, _Number] = Field(None, ge=0, description="Lowest price, inclusive.")
@@ -215,6 +234,12 @@ class SearchParams(BaseModel):
                       Field(max_length=MAX_FILTER_VALUES), BeforeValidator(_filter_values)] = Field(
         (), description="Facets to count over the eligible set: " + ", ".join(FACETS) + ", or all "
                         "(comma-separated or repeated).")
+    fusion: Fusion | None = Field(None, description="Hybrid only: rrf (reciprocal ranks) or linear (each leg's "
+                                                     "scores min-max normalised, weighted sum). Default: the "
+                                                     "server's setting.")
+    semantic_weight: Annotated[float | None, _Number] = Field(
+        None, ge=0, le=MAX_SEMANTIC_WEIGHT, description="Hybrid only: the semantic leg's weight in the fusion "
+                                                        "(keyword's is 1). Default: the server's setting.")
     user_id: UserId | None = Field(None, description="Personalise with this shopper's stored viewing history.")
     history: SkipValidation[list[HistoryEvent] | None] = Field(
         None, description="POST only: an inline viewing history used instead of stored events (even when "
@@ -238,10 +263,12 @@ class SearchParams(BaseModel):
         """The search these parameters ask for, with an already validated inline history."""
         return SearchRequest(
             q=self.q, size=self.size, offset=self.offset, mode=self.mode, explain=self.explain,
+            understand=self.understand,
             brands=self.brand, categories=self.category, price_min=self.price_min, price_max=self.price_max,
             sort=self.sort, colors=self.color, shops=self.shop, price_bands=tuple(_band(b) for b in self.price),
             rating_min=self.rating_min, statuses=self.statuses(), facets=wanted_facets(self.facets),
-            user_id=self.user_id, history=tuple(history) if history is not None else None)
+            user_id=self.user_id, history=tuple(history) if history is not None else None,
+            fusion=self.fusion, semantic_weight=self.semantic_weight)
 
     def statuses(self) -> tuple[Status, ...]:
         """The statuses asked for through `status` and `in_stock` (empty: the default, on sale)."""

@@ -16,10 +16,14 @@ from search_api.core.settings import ApiSettings
 from search_api.personal.profile_store import ProfileService
 from search_api.retrieval.es_guard import search_client
 from search_api.retrieval.query_vectors import QueryVectors
+from search_api.retrieval.ranker import Ranker
+from search_api.retrieval.ranker import load as load_ranker
 from search_api.retrieval.replica import Loaded, VectorReplica
 from search_api.rules.book import RuleBook
 from search_api.synonyms.brand_aliases import brand_rules
 from search_api.synonyms.store import SynonymStore
+from search_api.understand.catalog import read_vocabulary
+from search_api.understand.store import UnderstandStore
 
 LEG_WORKERS = 4
 """Threads that run Elasticsearch legs while the request thread encodes the query."""
@@ -82,6 +86,12 @@ class Runtime:
                             check_every=s.synonyms_check_seconds)
 
     @cached_property
+    def understanding(self) -> UnderstandStore:
+        """Query understanding's vocabulary: the lexicon plus the live version's brands, colours and prices."""
+        alias = self.settings.brand_keywords_alias
+        return UnderstandStore(lambda index: read_vocabulary(self.es, index, alias))
+
+    @cached_property
     def replica(self) -> VectorReplica:
         """The FAISS replica following the products alias (and its change log, if `sync_seconds`)."""
         replica = VectorReplica(self.settings, self.es)
@@ -126,6 +136,11 @@ class Runtime:
         """Shopper profiles (built from events, cached briefly)."""
         return ProfileService(self.settings, self.es, self._live_vectors)
 
+    @cached_property
+    def ranker(self) -> Ranker | None:
+        """The second-stage model (`ranker_model`), or None: fused order (a bad file is logged, not fatal)."""
+        return load_ranker(self.settings.ranker_model)
+
     def load_shared(self) -> Loaded | None:
         """Load what forked workers share copy-on-write; returns the live version (None before any build).
 
@@ -141,6 +156,7 @@ class Runtime:
         """
         vector = self.embedder.embed_query("warm up")
         analyzed("抱枕 warm up")
+        _ = self.ranker  # loaded at start: a bad model file is logged before the first search
         es = make_client(self.settings)
         try:
             replica = self.__dict__.get("replica") or VectorReplica(self.settings, es)
@@ -149,7 +165,8 @@ class Runtime:
             live = replica.current()
             if live is not None and live.vectors is not None:
                 replica.sync()
-                live.vectors.search(vector, 10)
+                if live.vectors.manifest.model == self.embedder.model_id:  # else the leg reports it (schedule)
+                    live.vectors.search(vector, 10)
             return live
         finally:
             es.close()

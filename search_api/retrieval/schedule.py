@@ -36,6 +36,8 @@ from search_api.retrieval.params import Mode, SearchRequest
 from search_api.retrieval.replica import Loaded
 from search_api.retrieval.runtime import Runtime
 from search_api.synonyms.expansion import NOTHING, Expansion
+from search_api.understand.boosts import boost_clauses
+from search_api.understand.recognise import Understanding
 
 ProfileBox = Future[tuple[Profile | None, LegStatus | None]]
 """The profile and its `personal` status, handed from the pool thread to the request thread."""
@@ -90,8 +92,12 @@ def hand_over(box: ProfileBox, outcome: tuple[Profile | None, LegStatus | None] 
 
 
 def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_box: ProfileBox,
-                          deadline: Deadline, synonyms: Expansion = NOTHING) -> LegResult | None:
+                          deadline: Deadline, synonyms: Expansion = NOTHING,
+                          understood: Understanding | None = None) -> LegResult | None:
     """Build the profile (if asked for), hand it over, then run the keyword leg boosted by it (and `synonyms`).
+
+    With an `understood` query the leg searches its words (a price expression taken out) and adds
+    its boosts.
 
     One pool thread does both in order, so the profile's Elasticsearch read overlaps the query
     encoding instead of delaying it. None: the mode has no keyword leg. Past the deadline the
@@ -109,11 +115,15 @@ def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_b
     functions = keyword_functions(personal, rt.settings) if personal is not None else None
     deadline.check()
     es = rt.es.options(request_timeout=deadline.call_timeout()) if deadline.bounded else rt.es
+    searched = understood.text if understood is not None and understood.text != req.q else None
     try:
         with timed("keyword"):
-            return keyword.search(es, index, req, size=keyword_depth(rt, req, personal), functions=functions,
-                                  max_boost=rt.settings.personal_max_boost, relax_below=rt.settings.relax_below,
-                                  typos=rt.settings.typo_tolerance, synonyms=synonyms.variants)
+            leg = keyword.search(es, index, replace(req, q=searched) if searched else req,
+                                 size=keyword_depth(rt, req, personal), functions=functions,
+                                 max_boost=rt.settings.personal_max_boost, relax_below=rt.settings.relax_below,
+                                 typos=rt.settings.typo_tolerance, synonyms=synonyms.variants,
+                                 boosts=boost_clauses(understood) if understood is not None else ())
+            return replace(leg, searched=searched) if searched else leg
     except IndexerError as exc:
         if deadline.expired:  # the client gave up at the deadline it was given
             raise LegTimeout from exc
@@ -130,6 +140,9 @@ def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
         return None, None
     if live.vectors is None:
         return None, LegStatus.failure(str(live.error))
+    built_by = live.vectors.manifest.model
+    if built_by != rt.embedder.model_id:  # another space (and size): cosines would be meaningless
+        return None, LegStatus.failure(f"vectors are {built_by}'s, the query model is {rt.embedder.model_id}: rebuild")
     try:
         return wait(rt.encode_pool.submit(semantic.encode, rt.embedder, req.q), deadline)
     except LegTimeout:
@@ -233,6 +246,14 @@ def deadlines(rt: Runtime, req: SearchRequest, live: Loaded) -> tuple[Deadline, 
             Deadline.after_ms(rt.settings.semantic_budget_ms, start=started))
 
 
+def understanding(rt: Runtime, req: SearchRequest, index: str) -> Understanding | None:
+    """What the query says besides its words (the live `index`'s vocabulary); None: off, or no keyword leg."""
+    wanted = req.understand if req.understand is not None else rt.settings.understand
+    if not wanted or req.mode not in KEYWORD_MODES:
+        return None
+    return rt.understanding.understand(req.q, index)
+
+
 def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     """Run the legs the request's mode asks for, concurrently as the module docstring says.
 
@@ -245,9 +266,12 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
         profile_box.set_result((None, None))
     future = None
     # the live version names the brand-keyword aliases in force; microseconds unless something is due
-    synonyms = rt.synonyms.expand(req.q, live.index) if req.mode in KEYWORD_MODES else NOTHING
+    understood = understanding(rt, req, live.index)
+    words = understood.text if understood is not None else req.q  # a price expression has no synonyms
+    synonyms = rt.synonyms.expand(words, live.index) if req.mode in KEYWORD_MODES else NOTHING
     if wants_profile(req) or req.mode in KEYWORD_MODES:
-        future = rt.pool.submit(personal_then_keyword, rt, req, live.index, profile_box, keyword_deadline, synonyms)
+        future = rt.pool.submit(personal_then_keyword, rt, req, live.index, profile_box, keyword_deadline, synonyms,
+                                understood)
     statuses: dict[str, LegStatus] = {}
     results: dict[str, LegResult] = {}  # insertion order semantic, keyword, profile: fusion's tie order
     query_vector, encoded = encode_query(rt, req, live, semantic_deadline)  # while the pool thread works
@@ -272,4 +296,4 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
     leg = profile_leg(rt, req, live, taste, statuses, results)
     if leg is not None:
         results["profile"], statuses["profile"] = leg, LegStatus(LegState.OK)
-    return Retrieved(in_leg_order(statuses), results, profile, synonyms)
+    return Retrieved(in_leg_order(statuses), results, profile, synonyms, understood, query_vector)

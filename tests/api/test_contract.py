@@ -69,6 +69,17 @@ def test_real_error_answers_match_the_documented_body(client):
         body = schemas.ErrorBody.model_validate(answer.get_json())
         assert body.error.code and body.error.message
     assert schemas.ErrorBody.model_validate(client.get("/search?q=x&size=abc").get_json()).error.field == "size"
+    for query, field in (("fusion=sum", "fusion"), ("semantic_weight=11", "semantic_weight")):
+        answer = client.get(f"/search?q=x&{query}")
+        assert answer.status_code == 400
+        assert schemas.ErrorBody.model_validate(answer.get_json()).error.field == field
+
+
+def test_fusion_and_ranker_are_in_the_contract(doc):
+    params = {p["name"]: p for p in doc["paths"]["/search"]["get"]["parameters"]}
+    assert {"fusion", "semantic_weight"} <= set(params)
+    assert doc["components"]["schemas"]["Fusion"]["enum"] == ["rrf", "linear"]
+    assert {"fusion", "ranker"} <= set(doc["components"]["schemas"]["SearchMeta"]["properties"])
 
 
 def test_docs_page_lists_every_operation_without_external_assets(client, doc):

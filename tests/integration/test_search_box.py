@@ -41,11 +41,13 @@ def test_a_misspelled_query_is_corrected_and_finds_what_the_clean_one_finds(runt
     assert len(set(clean_ids) & set(typo_ids)) >= 8, (clean_ids, typo_ids)
 
 
-def test_a_short_word_or_a_wrong_first_letter_is_not_corrected(runtime):
-    # ≤ 3 letters: no edit allowed; the first letter must be right
+def test_a_short_word_or_a_four_letter_word_with_a_wrong_first_letter_is_not_corrected(runtime):
+    # ≤ 3 letters: no edit allowed; 4 letters: the first letter must be right; longer: any letter
     assert search(runtime, q="pilow", mode="keyword")["meta"]["corrected"] == "pillow"
+    assert search(runtime, q="xillow", mode="keyword")["meta"]["corrected"] == "pillow"
     assert search(runtime, q="tea", mode="keyword")["meta"]["corrected"] is None
-    assert search(runtime, q="xillow", mode="keyword")["meta"]["corrected"] is None
+    assert search(runtime, q="sofz", mode="keyword")["meta"]["corrected"] == "sofa"
+    assert search(runtime, q="xofa", mode="keyword")["meta"]["corrected"] is None
 
 
 def test_a_correctly_spelled_query_ranks_exactly_as_without_typo_tolerance(runtime, sample_index, model, es):

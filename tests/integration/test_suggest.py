@@ -12,7 +12,7 @@ from indexer.build.pipeline import BuildOptions, build
 from indexer.core.errors import BuildError, VerificationError
 from indexer.index_format import normalize
 from indexer.store.versions import alias_target
-from search_api.http import schemas
+from search_api.http import suggest_schemas
 from search_api.http.app import create_app
 from search_api.retrieval.runtime import Runtime
 
@@ -30,7 +30,7 @@ def client(sample_index, isolated_module, model, es):
 def suggest(client, q, **extra):
     got = client.get("/suggest", query_string={"q": q, **extra})
     assert got.status_code == 200, got.get_json()
-    schemas.SuggestAnswer.model_validate(got.get_json())  # the published contract
+    suggest_schemas.SuggestAnswer.model_validate(got.get_json())  # the published contract
     return got.get_json()
 
 

@@ -59,7 +59,7 @@ def test_meta_describes_the_profile_only_when_one_was_asked_for():
     plain = meta(SearchRequest(q="x"), "products-1", retrieved(), page, 3.5)
     assert plain == {"total": 40, "took_ms": 3.5, "index_version": "products-1", "mode": "hybrid",
                      "legs": {"semantic": "ok", "keyword": "ok"}, "personalised": False, "degraded": False,
-                     "relaxed": None, "corrected": None}
+                     "relaxed": None, "corrected": None, "understood": []}
     asked = retrieved(PROFILE, personal=LegStatus(LegState.OK), semantic=LegStatus(LegState.PERSONALISED),
                       keyword=LegStatus.failure("down"))
     described = meta(SearchRequest(q="x", user_id="u1"), "products-1", asked, page, 1.0)

@@ -36,11 +36,14 @@ class FakeElasticsearch(BaseHTTPRequestHandler):
     hits = 0
     status = 200
     delay = 0.0
+    shards_failed = 0  # what a search (the breaker's probe) is told
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         type(self).hits += 1
         time.sleep(self.delay)
-        body = json.dumps({"name": "fake", "cluster_name": "c", "version": {"number": "8.19.8"}}).encode()
+        body = json.dumps({"name": "fake", "cluster_name": "c", "version": {"number": "8.19.8"},
+                           "_shards": {"total": 1, "successful": 1 - self.shards_failed,
+                                       "failed": self.shards_failed}}).encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("X-Elastic-Product", "Elasticsearch")
@@ -169,4 +172,28 @@ def test_with_a_background_probe_no_call_waits_for_a_slowly_returning_node(fake_
         slowest = max(slowest, time.monotonic() - started)
         time.sleep(0.02)
     assert breaker.state is State.CLOSED and handler.hits == 1 and slowest < 0.1
+    assert es.info()["name"] == "fake"
+
+
+def test_a_probe_whose_search_lost_shards_keeps_the_circuit_open(fake_es_on):
+    """A restarting node answers before its indices recover: that is not "back"."""
+    port = free_port()
+    breaker = Breaker(failures=1, reset_s=0.1)
+    es = search_client(ApiSettings(es_url=f"http://127.0.0.1:{port}"), breaker, probe_in_background=True)
+    with pytest.raises(ConnectionError):
+        es.info()
+    handler = fake_es_on(port)
+    handler.shards_failed = 1
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:
+        with pytest.raises(CircuitOpen):
+            es.info()
+        time.sleep(0.05)
+    assert handler.hits >= 3 and breaker.state is not State.CLOSED  # probed again and again, never closed
+    handler.shards_failed = 0
+    deadline = time.monotonic() + 5
+    while breaker.state is not State.CLOSED and time.monotonic() < deadline:
+        with pytest.raises(CircuitOpen):
+            es.info()
+        time.sleep(0.05)
     assert es.info()["name"] == "fake"

@@ -60,3 +60,36 @@ def test_tie_break_keeps_fused_order_on_equal_scores_and_ignores_missing_affinit
     bent = tie_break(ranked, {"y": 0.3, "x": 0.3}, 1e-5)
     assert [d for d, _ in bent] == ["x", "y", "z"]
     assert [s for _, s in bent] == pytest.approx([0.5 + 3e-6, 0.5 + 3e-6, 0.1])
+
+
+def test_minmax_maps_each_leg_onto_unit_range():
+    from search_api.retrieval.fusion import minmax
+
+    assert minmax([12.0, 8.0, 4.0]) == [1.0, 0.5, 0.0]
+    assert minmax([3.0, 3.0]) == [1.0, 1.0]  # nothing to tell apart: all full marks
+    assert minmax([]) == []
+
+
+def test_linear_fusion_weights_normalised_scores_and_keeps_margins():
+    from search_api.retrieval.fusion import linear
+
+    results = {"keyword": LegResult(["a", "b", "c"], [10.0, 9.0, 0.0]),
+               "semantic": LegResult(["c", "a"], [0.9, 0.5])}
+    fused = dict(linear(results, weights={"keyword": 1.0, "semantic": 0.5}))
+    assert fused == {"a": pytest.approx(1.0 + 0.0), "b": pytest.approx(0.9), "c": pytest.approx(0.0 + 0.5)}
+    # RRF sees only ranks: b (2nd in one leg) would tie with nothing and c gets two votes
+    assert [d for d, _ in linear(results, weights={"keyword": 1.0, "semantic": 0.5})] == ["a", "b", "c"]
+    assert [d for d, _ in linear(results, weights={"keyword": 1.0, "semantic": 5.0})][0] == "c"
+
+
+def test_fuse_picks_the_requested_fusion_in_hybrid_mode_only():
+    from search_api.retrieval.fusion import linear
+    from search_api.retrieval.params import Fusion
+
+    results = {"semantic": LegResult(["s", "both"], [0.9, 0.8]), "keyword": LegResult(["both", "k"], [12.0, 11.0])}
+    weights = {"keyword": 1.0, "semantic": 0.5}
+    assert fuse(results, Mode.HYBRID, k=60, weights=weights, fusion=Fusion.LINEAR) == linear(results, weights=weights)
+    assert fuse(results, Mode.HYBRID, k=60, weights=weights, fusion=Fusion.RRF) == fuse(
+        results, Mode.HYBRID, k=60, weights=weights)
+    assert fuse({"keyword": results["keyword"]}, Mode.HYBRID, k=60, weights=weights,
+                fusion=Fusion.LINEAR) == [("both", 12.0), ("k", 11.0)]

@@ -135,3 +135,17 @@ def test_queries_with_nothing_to_search_or_control_characters_are_refused(q, mes
     with pytest.raises(InvalidParameter) as caught:
         parse_search({"q": q})
     assert caught.value.field == "q" and str(caught.value) == message
+
+
+def test_fusion_and_semantic_weight_per_request():
+    from search_api.retrieval.params import Fusion
+
+    req = parse_search({"q": "x", "fusion": "linear", "semantic_weight": "0.4"})
+    assert req.fusion == Fusion.LINEAR and req.semantic_weight == 0.4
+    assert parse_search({"q": "x"}).fusion is None and parse_search({"q": "x"}).semantic_weight is None
+    for args, field in (({"fusion": "sum"}, "fusion"), ({"semantic_weight": "11"}, "semantic_weight"),
+                        ({"semantic_weight": "-1"}, "semantic_weight"), ({"semantic_weight": "nan"}, "semantic_weight"),
+                        ({"fusion": ["rrf", "linear"]}, "fusion")):
+        with pytest.raises(InvalidParameter) as info:
+            parse_search({"q": "x", **args})
+        assert info.value.field == field

@@ -35,6 +35,7 @@ class FakeVectors:
     """Two-dimensional vectors for a few ids; `search` answers a fixed list."""
 
     rows = {"a": [1.0, 0.0], "b": [0.8, 0.6], "c": [0.0, 1.0]}
+    manifest = SimpleNamespace(model=HashEmbedder.model_id)
 
     def search(self, query, size):
         return [("s1", 0.9), ("s2", 0.8)][:size]
@@ -97,6 +98,10 @@ def test_encode_query_statuses(encode_pool):
         == "failed: snapshot missing"
     broken = SimpleNamespace(embedder=BrokenEmbedder(2), encode_pool=encode_pool)
     assert encode_query(broken, SearchRequest(q="pillow"), live, later()) == (None, LegStatus.failure("RuntimeError"))
+    other = FakeVectors()
+    other.manifest = SimpleNamespace(model="use-multilingual-v3")  # built by another model: another space
+    assert encode_query(rt, SearchRequest(q="pillow"), Loaded("i", other), later())[1].render() \
+        == "failed: vectors are use-multilingual-v3's, the query model is hash-test: rebuild"
 
 
 def test_a_stalled_encode_times_out_at_the_semantic_deadline(encode_pool):
@@ -140,7 +145,7 @@ def test_keyword_outcome_statuses():
 
 
 def test_profile_leg_stands_in_only_for_a_skipped_semantic_leg_of_a_hybrid_search():
-    rt = SimpleNamespace(settings=ApiSettings())
+    rt = SimpleNamespace(settings=ApiSettings(understand=False))
     live = Loaded("i", FakeVectors())
     skipped = {"semantic": LegStatus.skip("model does not cover zh")}
     results = {"keyword": LegResult(["c", "b", "a"], [3.0, 2.0, 1.0], 3)}
@@ -175,7 +180,7 @@ def test_profile_is_built_on_the_pool_thread_while_the_query_encodes(monkeypatch
 
     monkeypatch.setattr(keyword, "search", keyword_search)
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="leg")
-    rt = SimpleNamespace(settings=ApiSettings(personal_alpha=0.0), embedder=SignallingEmbedder(2), es=FakeES(),
+    rt = SimpleNamespace(settings=ApiSettings(personal_alpha=0.0, understand=False), embedder=SignallingEmbedder(2), es=FakeES(),
                          pool=pool, encode_pool=encode_pool, profiles=SimpleNamespace(for_user=for_user),
                          synonyms=SynonymStore(None))
     try:
@@ -191,7 +196,7 @@ def test_profile_is_built_on_the_pool_thread_while_the_query_encodes(monkeypatch
 
 
 def budget_runtime(encode_pool, pool, *, keyword_ms=150, semantic_ms=2000, for_user=None):
-    settings = ApiSettings(keyword_budget_ms=keyword_ms, semantic_budget_ms=semantic_ms)
+    settings = ApiSettings(understand=False, keyword_budget_ms=keyword_ms, semantic_budget_ms=semantic_ms)
     return SimpleNamespace(settings=settings, embedder=HashEmbedder(2), es=FakeES(), pool=pool, synonyms=SynonymStore(None),
                            encode_pool=encode_pool, profiles=SimpleNamespace(for_user=for_user))
 
@@ -228,7 +233,7 @@ def test_a_keyword_call_cut_by_its_timeout_is_a_timeout_not_engine_text(monkeypa
     def refused(es, index, req, *, size, functions, max_boost, **_options):
         raise EngineError("keyword search failed: HTTP 400 parsing_exception")
 
-    rt = SimpleNamespace(settings=ApiSettings(), es=FakeES())
+    rt = SimpleNamespace(settings=ApiSettings(understand=False), es=FakeES())
     box = done((None, None))
     monkeypatch.setattr(keyword, "search", cut_short)
     with pytest.raises(LegTimeout):
@@ -292,7 +297,7 @@ def test_loading_the_model_on_a_first_search_is_not_counted_against_the_budget(m
 
     monkeypatch.setattr(keyword, "search", lambda *a, **k: LegResult(["k1"], [1.0], 1))
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="leg")
-    rt = FirstSearchRuntime(settings=ApiSettings(keyword_budget_ms=100, semantic_budget_ms=100), es=FakeES(),
+    rt = FirstSearchRuntime(settings=ApiSettings(understand=False, keyword_budget_ms=100, semantic_budget_ms=100), es=FakeES(),
                             pool=pool, encode_pool=encode_pool, synonyms=SynonymStore(None))
     try:
         retrieved = run_legs(rt, SearchRequest(q="pillow"), Loaded("i", FakeVectors()))
