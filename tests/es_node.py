@@ -101,3 +101,72 @@ class LocalNode:
             self.run("stop")
         finally:
             shutil.rmtree(self.base if self._own_base else self.base / f"node-{self.port}", ignore_errors=True)
+
+
+def free_port_run(count: int) -> int:
+    """The first of `count` consecutive free HTTP ports whose transport ports (`+ 100`) are free too."""
+    for _ in range(200):
+        first = free_port()
+        if first + count - 1 + 100 <= 65535 and all(
+                _bindable(first + i) and _bindable(first + i + 100) for i in range(count)):
+            return first
+    raise RuntimeError(f"no run of {count} free port pairs for a test Elasticsearch cluster")
+
+
+class LocalCluster:
+    """An es-local cluster of `count` nodes of a test's (or benchmark's) own: start, kill and restart nodes.
+
+    `port`/`base` name an existing one (`ES_PORT`, `STORESEARCH_ES_DIR` of `scripts/es-local start
+    --nodes N`); without them it gets free ports and a fresh directory under /tmp, like `LocalNode`.
+    """
+
+    def __init__(self, count: int, *, port: int | None = None, base: Path | None = None,
+                 heap: str = "1g") -> None:
+        self.count = count
+        self.port = port if port is not None else free_port_run(count)
+        version = os.environ.get("ES_VERSION", "8.19.8")
+        distribution = default_base() / f"elasticsearch-{version}"
+        self._own_base = base is None and (distribution / "bin" / "elasticsearch").exists()
+        if base is not None:
+            self.base = base
+        elif self._own_base:
+            self.base = Path(tempfile.mkdtemp(prefix="storesearch-cluster-", dir="/tmp"))
+            (self.base / distribution.name).symlink_to(distribution)
+        else:
+            self.base = default_base()
+        self.urls = [f"http://127.0.0.1:{self.port + i}" for i in range(count)]
+        self.url = ",".join(self.urls)
+        self.env = {**os.environ, "ES_PORT": str(self.port), "STORESEARCH_ES_DIR": str(self.base),
+                    "ES_HEAP": heap, "ES_NODES": str(count)}
+
+    def run(self, action: str, timeout: float = 300) -> str:
+        """`scripts/es-local <action> --nodes N`; `start` starts the nodes that are down and waits for all."""
+        done = subprocess.run([str(SCRIPT), action, "--nodes", str(self.count)], env=self.env, capture_output=True,
+                              text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError(f"es-local {action} --nodes {self.count} failed ({done.returncode}): "
+                               f"{done.stderr.strip()[-2000:]}")
+        return done.stdout.strip()
+
+    def pid(self, node: int) -> int:
+        """Node `node`'s process id (0-based: node i listens on port + i)."""
+        return int((self.base / f"node-{self.port + node}" / "es.pid").read_text().strip())
+
+    def kill(self, node: int) -> None:
+        """SIGKILL node `node` and wait until its process is gone (a crash, an OOM kill)."""
+        pid = self.pid(node)
+        os.kill(pid, signal.SIGKILL)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        """Stop every node; remove the directory when it is this object's own."""
+        try:
+            self.run("stop")
+        finally:
+            if self._own_base:
+                shutil.rmtree(self.base, ignore_errors=True)

@@ -29,7 +29,7 @@ import numpy as np
 from elasticsearch import Elasticsearch
 
 from indexer.build.brand_keywords import check_rejects, load_brand_keywords
-from indexer.build.indexes import finish_index
+from indexer.build.indexes import await_replicas, finish_index
 from indexer.build.options import BuildOptions
 from indexer.build.product_load import Contents, Loaded, load_products
 from indexer.build.report import BuildReport
@@ -128,7 +128,8 @@ def _run(settings: Settings, es: Elasticsearch, embedder: Embedder, options: Bui
         aliases[settings.suggestions_alias] = record.suggestions_index
     with report.phase("refresh"):
         for name in aliases.values():
-            finish_index(es, name)
+            finish_index(es, name, settings.replicas)
+        await_replicas(es, aliases.values(), settings.replicas)
     contents = _publish(settings, es, embedder, record, base, loaded.contents, aliases, report)
     record.state, record.accepted, record.vectors = "live", len(contents.ids), report.vectors
     record.save(es, settings)
@@ -181,7 +182,7 @@ def _publish(settings: Settings, es: Elasticsearch, embedder: Embedder, record: 
                 contents = contents.with_changes(changes)
                 report.replayed = len(changes)
                 seq = max([seq, *(c.seq for c in changes)])
-                finish_index(es, record.products_index)
+                finish_index(es, record.products_index, settings.replicas)
         with report.phase("vector snapshot"):
             centroids = _reusable_centroids(settings, live, embedder, report, len(contents.vector_ids), base)
             vectors = VectorIndex.build(contents.vector_ids, contents.matrix, version=record.products_index,

@@ -111,12 +111,25 @@ def reusable_base(es: Elasticsearch, settings: Settings, embedder: Embedder, fin
     if record is None or record.fingerprint != fingerprint:
         log.info("full build: %s was built with other mappings, model, analysis or document format", live)
         return None
+    if (shards := _shards(es, live)) != settings.shards:  # a clone keeps its source's shard count
+        log.info("full build: %s has %s shards, STORESEARCH_SHARDS asks for %d", live, shards, settings.shards)
+        return None
     try:
         snapshot = VectorIndex.load(settings.vectors_dir / live, expect_model=embedder.model_id)
     except IndexerError as exc:
         log.info("full build: the live snapshot cannot be reused (%s)", exc)
         return None
     return Base(live, snapshot)
+
+
+def _shards(es: Elasticsearch, index: str) -> int | None:
+    """The primary shard count of `index` (None when it cannot be read)."""
+    with engine_errors(f"reading the settings of {index}"):
+        found = es.indices.get_settings(index=index, name="index.number_of_shards")
+    try:
+        return int(next(iter(found.values()))["settings"]["index"]["number_of_shards"])
+    except (StopIteration, KeyError, TypeError, ValueError):
+        return None
 
 
 def load_base(settings: Settings, embedder: Embedder, index: str) -> Base:

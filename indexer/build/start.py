@@ -66,7 +66,8 @@ def start(es: Elasticsearch, settings: Settings, embedder: Embedder,
             base, record.base = None, None
             record.save(es, settings)
     if base is None:
-        create_index(es, record.products_index, mappings.products(settings, dims=embedder.dims))
+        create_index(es, record.products_index, mappings.products(settings, dims=embedder.dims),
+                     shards=settings.shards)
     return record, base
 
 

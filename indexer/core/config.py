@@ -55,7 +55,7 @@ class Settings(BaseModel):
         "bulk_chunk_docs": "STORESEARCH_BULK_CHUNK", "request_timeout_s": "STORESEARCH_ES_TIMEOUT",
         "lock_stale_seconds": "STORESEARCH_LOCK_STALE_SECONDS", "keep_versions": "STORESEARCH_KEEP_VERSIONS",
         "encoder": "STORESEARCH_ENCODER", "vector_backend": "STORESEARCH_VECTOR_BACKEND",
-        "knn_index": "STORESEARCH_KNN_INDEX",
+        "knn_index": "STORESEARCH_KNN_INDEX", "shards": "STORESEARCH_SHARDS", "replicas": "STORESEARCH_REPLICAS",
     }
     """The environment variable of each field (read by `from_env`, named in its errors)."""
 
@@ -93,6 +93,16 @@ class Settings(BaseModel):
     lock_stale_seconds: float = Field(60.0, ge=1.0, le=86_400.0)
     # Full builds keep this many versions (never fewer than the live and the previous one).
     keep_versions: int = Field(3, ge=2, le=1000)
+    # Primary shards of each new products index (brand keywords and suggestions stay at one: a few
+    # thousand documents gain nothing from splitting). Applied when a build creates its index; a
+    # live version keeps the count it was built with, so a change takes effect with the next build
+    # (which then writes every document: a clone cannot change the shard count).
+    shards: int = Field(1, ge=1, le=1024)
+    # Replicas of each shard of a version's products, brand-keyword and suggestion indices once it
+    # is loaded (a build loads without replicas). Unset: auto-expand 0-1, that is 0 on one node
+    # (green) and 1 as soon as a cluster has a second data node. A number fixes it; more replicas
+    # than data nodes - 1 leaves the index yellow.
+    replicas: int | None = Field(None, ge=0, le=16)
 
     @field_validator("prefix")
     @classmethod

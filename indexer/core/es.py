@@ -19,10 +19,14 @@ RETRY_STATUSES = (429, 502, 503, 504)
 def make_client(settings: Settings, **options: Any) -> Elasticsearch:
     """A client for `settings.es_url`; creating it opens no connection.
 
+    `es_url` may name several nodes of one cluster, comma-separated: the client spreads requests
+    over them and retries a request refused by a dead node's socket on another one, so losing the
+    node a process talks to costs no failed request (bench/cluster_faults.py).
     `options` override or add `Elasticsearch(...)` arguments (the search API's fail-fast client
     sets its own transport, node class and retries).
     """
-    return Elasticsearch(settings.es_url, **{
+    hosts = [url.strip() for url in settings.es_url.split(",") if url.strip()]
+    return Elasticsearch(hosts, **{
         "api_key": settings.es_api_key,
         "request_timeout": settings.request_timeout_s,
         "retry_on_status": RETRY_STATUSES,

@@ -110,8 +110,8 @@ def _fault_after_load(monkeypatch, prefix: str, fault) -> None:
     """Apply `fault(index)` once to the new products index when it is loaded and refreshed, before verification."""
     finish, faulted = pipeline.finish_index, []
 
-    def then_fault(client, name):
-        finish(client, name)
+    def then_fault(client, name, *args):
+        finish(client, name, *args)
         if name.startswith(f"{prefix}-products-") and not faulted:
             faulted.append(name)
             fault(name)

@@ -67,3 +67,26 @@ def test_read_side_settings_extend_the_shared_ones():
     assert api.with_(rrf_k=10).rrf_k == 10
     with pytest.raises(ValidationError):
         api.with_(rrf_k=0)
+
+
+def test_shards_and_replicas_from_env():
+    from indexer.build.indexes import live_settings
+
+    one_node = ApiSettings.from_env({})
+    assert (one_node.shards, one_node.replicas) == (1, None)  # None: auto-expand 0-1, i.e. 0 on one node
+    assert live_settings(None)["index"]["auto_expand_replicas"] == "0-1"
+    cluster = ApiSettings.from_env({"STORESEARCH_SHARDS": "6", "STORESEARCH_REPLICAS": "1"})
+    assert (cluster.shards, cluster.replicas) == (6, 1)
+    assert live_settings(1)["index"] == {"refresh_interval": None, "auto_expand_replicas": "false",
+                                         "number_of_replicas": 1}
+    with pytest.raises(ConfigError, match="STORESEARCH_SHARDS"):
+        ApiSettings.from_env({"STORESEARCH_SHARDS": "0"})
+    with pytest.raises(ConfigError, match="STORESEARCH_REPLICAS"):
+        ApiSettings.from_env({"STORESEARCH_REPLICAS": "two"})
+
+
+def test_es_url_may_name_several_nodes():
+    from indexer.core.es import make_client
+
+    client = make_client(ApiSettings(es_url="http://127.0.0.1:9250, http://127.0.0.1:9251,http://127.0.0.1:9252"))
+    assert sorted(node.port for node in client.transport.node_pool.all()) == [9250, 9251, 9252]
