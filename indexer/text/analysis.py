@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -109,9 +110,19 @@ def _segmenter() -> jieba.Tokenizer:
     return tokenizer
 
 
-@lru_cache(maxsize=1)
+_thread = threading.local()
+
+
 def _stemmer() -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("english")
+    """A stemmer per thread.
+
+    A Snowball stemmer keeps the word it works on in itself: two threads stemming at once with one
+    stemmer corrupt each other (an IndexError, or a wrong stem).
+    """
+    stemmer = getattr(_thread, "stemmer", None)
+    if stemmer is None:
+        stemmer = _thread.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 @lru_cache(maxsize=200_000)

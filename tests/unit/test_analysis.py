@@ -1,3 +1,5 @@
+import threading
+
 from indexer.text import analysis
 
 
@@ -48,3 +50,31 @@ def test_cjk_heads_are_the_last_character_of_each_part_except_a_suffix():
     assert cjk_heads("U型枕 pillow") == ["枕"]
     assert cjk_heads("memory foam") == []
     assert cjk_heads("头") == ["头"]  # a lone suffix character is its own head
+
+
+def test_threads_stemming_at_once_get_the_stems_one_thread_gets():
+    """A warm-up's legs and query understanding stem in several threads at once (a shared stemmer crashed a worker)."""
+    words = [f"{base}{suffix}" for base in ("pillow", "cushion", "blanket", "organize", "relation", "happy")
+             for suffix in ("s", "ing", "ness", "ations", "ically", "ments", "er", "est")]
+    expected = {w: str(analysis.snowballstemmer.stemmer("english").stemWord(w)) for w in words}
+    wrong: list[str] = []
+    start = threading.Barrier(8)
+
+    def work() -> None:
+        start.wait()
+        for _ in range(300):
+            for w in words:
+                try:
+                    got = analysis.stem.__wrapped__(w)
+                except IndexError as exc:
+                    wrong.append(f"{w}: {exc}")
+                    continue
+                if got != expected[w]:
+                    wrong.append(f"{w}: {got} != {expected[w]}")
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong, wrong[:5]
