@@ -52,6 +52,17 @@ def free_port() -> int:
     raise RuntimeError("no free port pair for a test Elasticsearch node")
 
 
+
+def kill_and_wait(pid: int) -> None:
+    """SIGKILL `pid` and wait until it is gone (reaped by init, not by us: polled, 10 s at most)."""
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
 class LocalNode:
     """One es-local node: start/stop through the script, kill/pause/resume by its pid."""
 
@@ -82,14 +93,7 @@ class LocalNode:
 
     def kill(self) -> None:
         """SIGKILL: the node vanishes mid-request, as in a crash or an OOM kill."""
-        pid = self.pid()
-        os.kill(pid, signal.SIGKILL)
-        for _ in range(100):  # reaped by init, not by us: wait until the pid is gone
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
+        kill_and_wait(self.pid())
 
     def close(self) -> None:
         """Stop the node (resuming it first, should a test have paused it) and remove its files."""
@@ -154,14 +158,7 @@ class LocalCluster:
 
     def kill(self, node: int) -> None:
         """SIGKILL node `node` and wait until its process is gone (a crash, an OOM kill)."""
-        pid = self.pid(node)
-        os.kill(pid, signal.SIGKILL)
-        for _ in range(100):
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
+        kill_and_wait(self.pid(node))
 
     def close(self) -> None:
         """Stop every node; remove the directory when it is this object's own."""

@@ -144,6 +144,33 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+
+class BatchEncoder:
+    """The query side of an encoder that has only a batch call: a query is a batch of one.
+
+    Subclasses set `languages` and implement `embed_documents`.
+    """
+
+    languages: tuple[str, ...]
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """Encode a batch of texts, L2-normalised so inner product is cosine."""
+        raise NotImplementedError
+
+    def readable(self, text: str) -> str:
+        """The part of `text` this model can read ('' when none)."""
+        return covered_text(text, self.languages)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Encode one query (a read-only vector); callers check `readable` first."""
+        vector = self.embed_documents([text])[0]
+        vector.setflags(write=False)
+        return vector
+
+    def forget_queries(self) -> None:
+        """Nothing to forget: this encoder remembers no query vectors (benchmarks call it on any encoder)."""
+
+
 _FIELD = re.compile(r"\{([a-z_]+)\}")
 TEMPLATE_FIELDS = ("title", "title_en", "title_zh", "brand", "category", "color", "bullets",
                    "description", "attributes")

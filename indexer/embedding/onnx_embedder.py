@@ -21,15 +21,14 @@ import numpy as np
 
 from indexer.core.config import DEFAULT_MODEL, Settings
 from indexer.core.errors import ConfigError
-from indexer.embedding.embedder import MAX_TOKENS, model_fingerprint, resolve_model
+from indexer.embedding.embedder import MAX_TOKENS, BatchEncoder, model_fingerprint, resolve_model
 from indexer.embedding.onnx_export import Exporter, onnx_file
-from indexer.text.analysis import covered_text
 
 INT8_SUFFIX = "+int8"
 """Appended to the model fingerprint of int8 vectors (they are not the float32 ones)."""
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(BatchEncoder):
     """An `Embedder` on ONNX Runtime: the exported model, its tokenizer, capped intra-op threads."""
 
     def __init__(self, model: str, *, cache_root: Path, int8: bool = False, languages: Sequence[str] = ("en",),
@@ -80,19 +79,6 @@ class OnnxEmbedder:
         return cls(settings.model, cache_root=settings.cache_dir, int8=settings.encoder == "onnx-int8",
                    languages=settings.model_languages, batch_size=settings.embed_batch_size,
                    threads=settings.torch_threads if threads is None else threads)
-
-    def readable(self, text: str) -> str:
-        """The part of `text` this model can read ('' when none)."""
-        return covered_text(text, self.languages)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """Encode one query (a read-only vector); callers check `readable` first."""
-        vector = self.embed_documents([text])[0]
-        vector.setflags(write=False)
-        return vector
-
-    def forget_queries(self) -> None:
-        """Nothing to forget: this encoder remembers no query vectors (benchmarks call it on any encoder)."""
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Encode a batch of texts, normalised so inner product is cosine.

@@ -22,14 +22,13 @@ import numpy as np
 
 from indexer.core.config import MULTILINGUAL_LANGUAGES, MULTILINGUAL_MODEL, Settings
 from indexer.core.errors import ConfigError
-from indexer.embedding.embedder import model_fingerprint
-from indexer.text.analysis import covered_text
+from indexer.embedding.embedder import BatchEncoder, model_fingerprint
 
 DIMS = 512
 """USE multilingual v3's output size."""
 
 
-class UseEmbedder:
+class UseEmbedder(BatchEncoder):
     """An `Embedder` on USE multilingual v3 in numpy, BLAS threads capped per call."""
 
     def __init__(self, *, languages: Sequence[str] = MULTILINGUAL_LANGUAGES, threads: int = 2,
@@ -69,19 +68,6 @@ class UseEmbedder:
         """The model with the configured languages and caps; `threads` overrides the indexing cap."""
         return cls(languages=settings.model_languages, batch_size=settings.embed_batch_size,
                    threads=settings.torch_threads if threads is None else threads)
-
-    def readable(self, text: str) -> str:
-        """The part of `text` this model can read ('' when none)."""
-        return covered_text(text, self.languages)
-
-    def embed_query(self, text: str) -> np.ndarray:
-        """Encode one query (a read-only vector); callers check `readable` first."""
-        vector = self.embed_documents([text])[0]
-        vector.setflags(write=False)
-        return vector
-
-    def forget_queries(self) -> None:
-        """Nothing to forget: this encoder remembers no query vectors (benchmarks call it on any encoder)."""
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         """Encode a batch of texts, L2-normalised so inner product is cosine."""
