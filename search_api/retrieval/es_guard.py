@@ -131,9 +131,11 @@ def search_client(settings: ApiSettings, breaker: Breaker, *, probe_in_backgroun
 def ready_to_search(transport: Transport, indices: str) -> bool:
     """Whether Elasticsearch can search `indices` now, asked past the breaker.
 
-    A search of size 0 with every shard answering: a restarting node opens its port before its
-    indices recover, and a probe that only reached it would let searches through to slow 503s. A
-    missing index is not a failure (`ignore_unavailable`): "no live index" is the API's to say.
+    A search of size 0 that some shards answered and none failed: a restarting node opens its port
+    before its indices recover, and a probe that only reached it would let searches through to slow
+    503s; before its cluster state is recovered it even answers a search of no shards at all. A
+    missing brand-keyword index is not a failure (`ignore_unavailable`), but a missing products
+    alias keeps the circuit open: with no live index there is nothing to search anyway.
     """
     try:
         response = Transport.perform_request(
@@ -142,4 +144,5 @@ def ready_to_search(transport: Transport, indices: str) -> bool:
     except Exception:  # noqa: BLE001 - unreachable, timed out, or any transport failure: not back
         return False
     body = response.body if isinstance(response.body, dict) else {}
-    return response.meta.status == 200 and not body.get("_shards", {}).get("failed", 1)
+    shards = body.get("_shards", {})
+    return response.meta.status == 200 and shards.get("total", 0) > 0 and not shards.get("failed", 1)

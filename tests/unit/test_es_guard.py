@@ -37,12 +37,14 @@ class FakeElasticsearch(BaseHTTPRequestHandler):
     status = 200
     delay = 0.0
     shards_failed = 0  # what a search (the breaker's probe) is told
+    shards_total = 1
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's name)
         type(self).hits += 1
         time.sleep(self.delay)
         body = json.dumps({"name": "fake", "cluster_name": "c", "version": {"number": "8.19.8"},
-                           "_shards": {"total": 1, "successful": 1 - self.shards_failed,
+                           "_shards": {"total": self.shards_total,
+                                       "successful": self.shards_total - self.shards_failed,
                                        "failed": self.shards_failed}}).encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
@@ -175,7 +177,8 @@ def test_with_a_background_probe_no_call_waits_for_a_slowly_returning_node(fake_
     assert es.info()["name"] == "fake"
 
 
-def test_a_probe_whose_search_lost_shards_keeps_the_circuit_open(fake_es_on):
+@pytest.mark.parametrize(("total", "failed"), [(1, 1), (0, 0)], ids=["a shard failed", "no shard at all"])
+def test_a_probe_whose_search_lost_shards_keeps_the_circuit_open(fake_es_on, total, failed):
     """A restarting node answers before its indices recover: that is not "back"."""
     port = free_port()
     breaker = Breaker(failures=1, reset_s=0.1)
@@ -183,14 +186,14 @@ def test_a_probe_whose_search_lost_shards_keeps_the_circuit_open(fake_es_on):
     with pytest.raises(ConnectionError):
         es.info()
     handler = fake_es_on(port)
-    handler.shards_failed = 1
+    handler.shards_total, handler.shards_failed = total, failed
     deadline = time.monotonic() + 2
     while time.monotonic() < deadline:
         with pytest.raises(CircuitOpen):
             es.info()
         time.sleep(0.05)
     assert handler.hits >= 3 and breaker.state is not State.CLOSED  # probed again and again, never closed
-    handler.shards_failed = 0
+    handler.shards_total, handler.shards_failed = 1, 0
     deadline = time.monotonic() + 5
     while breaker.state is not State.CLOSED and time.monotonic() < deadline:
         with pytest.raises(CircuitOpen):
