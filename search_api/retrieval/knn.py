@@ -12,7 +12,7 @@ deleted product (`filters.gone_clause`, as in the eligible set). The request's o
 brand, category, …) are applied to the eligible set afterwards, as with FAISS, and deliberately not
 inside kNN: the semantic candidates are then the same set for a search and for that search
 filtered by a facet value, so a facet's count is exactly the total of the search filtered by it
-(`eligible.py`, architecture decision 9). Filtering inside kNN was tried and broke that (a
+(`eligible.py`, architecture decision 12). Filtering inside kNN was tried and broke that (a
 category facet counted 90, the search filtered by it found 100: its kNN drew 100 candidates from
 the category alone). `EsKnn.search` still takes any filter (the benchmark's exact comparisons).
 """
