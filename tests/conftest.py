@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,12 @@ from search_api.core.settings import ApiSettings
 
 SAMPLE_SIZE = 2000
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    # A shell starts a background job (`cmd &`) with SIGINT ignored, and an ignored signal stays
+    # ignored in every process a test starts: the Ctrl-C build test's SIGINT would then do nothing.
+    # A handler is reset to the default at exec, so the commands tests start get Ctrl-C back.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def need(condition: object, reason: str) -> None:
