@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from indexer.index_format import normalize, tokens
+from search_api.core import phrases
 from search_api.synonyms.rules import Rule, term_key
 
 MAX_ADDED = 16
@@ -91,11 +92,7 @@ class SynonymSet:
 
     def longest_at(self, words: Sequence[str], start: int) -> tuple[Key, tuple[_Entry, ...]] | None:
         """The longest rule term starting at `words[start]`, with the rules it triggers."""
-        for n in range(min(self._longest, len(words) - start), 0, -1):
-            key = tuple(words[start:start + n])
-            if key in self._index:
-                return key, self._index[key]
-        return None
+        return phrases.longest_at(self._index, self._longest, words, start)
 
 
 EMPTY = SynonymSet()

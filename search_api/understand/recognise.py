@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from indexer.index_format import cjk_chars, normalize, tokens
+from search_api.core import phrases
 from search_api.understand.lexicon import KINDS, Term
 from search_api.understand.price import PriceWish, find_price
 
@@ -86,11 +87,7 @@ class Vocabulary:
 
     def longest_at(self, words: Sequence[str], start: int) -> tuple[Key, tuple[Term, ...]] | None:
         """The longest known term starting at `words[start]`."""
-        for n in range(min(self._longest, len(words) - start), 0, -1):
-            key = tuple(words[start:start + n])
-            if key in self._index:
-                return key, self._index[key]
-        return None
+        return phrases.longest_at(self._index, self._longest, words, start)
 
     def cjk_terms(self) -> list[tuple[str, tuple[Term, ...]]]:
         """Chinese terms of two or more characters, longest first."""
