@@ -70,17 +70,23 @@ def statuses(es: Elasticsearch, index: str) -> dict[str, str]:
     return out
 
 
+def create_index(es: Elasticsearch, name: str, kind: str, dims: int, **settings: object) -> None:
+    """A fresh one-shard benchmark index of `kind` (no refresh while loading): id, status, the vector."""
+    es.indices.delete(index=name, ignore_unavailable=True)
+    es.indices.create(index=name, settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": -1,
+                                            **settings},
+                      mappings={"dynamic": "strict", "_source": {"excludes": ["embedding"]}, "properties": {
+                          "id": {"type": "keyword"}, "status": {"type": "keyword"}, "has_vector": {"type": "boolean"},
+                          "embedding": {"type": "dense_vector", "dims": dims, "index": True,
+                                        "similarity": "cosine", "index_options": {"type": kind}}}})
+
+
 def ensure_index(es: Elasticsearch, name: str, kind: str, ids: Sequence[str], matrix: np.ndarray,
                  status: dict[str, str]) -> tuple[float | None, int]:
     """The benchmark index of `kind` with every vector (seconds to index and merge, None: kept); its bytes."""
     if es.indices.exists(index=name) and es.count(index=name)["count"] == len(ids):
         return None, size_of(es, name)
-    es.indices.delete(index=name, ignore_unavailable=True)
-    es.indices.create(index=name, settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": -1},
-                      mappings={"dynamic": "strict", "_source": {"excludes": ["embedding"]}, "properties": {
-                          "id": {"type": "keyword"}, "status": {"type": "keyword"}, "has_vector": {"type": "boolean"},
-                          "embedding": {"type": "dense_vector", "dims": matrix.shape[1], "index": True,
-                                        "similarity": "cosine", "index_options": {"type": kind}}}})
+    create_index(es, name, kind, matrix.shape[1])
     started = time.perf_counter()
 
     def actions() -> Iterator[dict]:

@@ -191,6 +191,10 @@ def esci_part(rt: Runtime, data: Path) -> None:
             return sum(p["ratings"].get(i, 0) >= 2 and products[i].get("brand") == p["brand"] for i in ids)
 
         irrelevant = [i for i in ranked_m if i not in ranked_b and p["ratings"].get(i, -1) == 0]
+        for pid in irrelevant:  # what the bar counts, for reading: where it was, where it went, what it is
+            was = deep_b.index(pid) + 1 if pid in deep_b else None
+            print(f"  irrelevant entrant for {p['query']!r} (brand {p['brand']!r}): {pid} rank {was or '>50'} -> "
+                  f"{ranked_m.index(pid) + 1}: {products[pid].get('brand')!r} {products[pid].get('title', '')[:70]!r}")
         rows.append((preferred(ranked_b), preferred(ranked_m), ndcg_at(ranked_b, p["ratings"]),
                      ndcg_at(ranked_m, p["ratings"]), len(irrelevant), p["query"],
                      ndcg_at(judged_b, p["ratings"]), ndcg_at(judged_m, p["ratings"])))
