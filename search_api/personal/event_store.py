@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -74,8 +74,18 @@ def known_products(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str])
     return {hit["fields"]["id"][0] for hit in response["hits"]["hits"]}
 
 
-def logged_queries(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+RECENT_QUERY_DAYS = 2
+"""Days of query-log indices read with real-time gets (today's and yesterday's, for clicks around midnight)."""
+QUERY_FIELDS = ["q", "lang", "brand_keyword"]
+
+
+def logged_queries(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str],
+                   now: datetime | None = None) -> dict[str, dict[str, Any]]:
     """Query id → the logged query's `q`, `lang` and `brand_keyword`, for the ids the log holds.
+
+    Recent days are read with real-time gets: a shopper clicks a second after the answer, before
+    the log's index refreshed, and a search would miss the record (the click then never counts for
+    its query). Older ids are searched.
 
     Raises:
         EngineError: Elasticsearch failed.
@@ -84,10 +94,22 @@ def logged_queries(es: Elasticsearch, settings: ApiSettings, ids: Iterable[str])
     unique = sorted(set(ids))
     if not unique:
         return {}
+    found: dict[str, dict[str, Any]] = {}
+    today = (now or datetime.now(UTC)).date()
     with engine_errors("checking query ids"):
-        response = es.search(index=settings.queries_alias, size=len(unique), source=["q", "lang", "brand_keyword"],
-                             query={"ids": {"values": unique}}, ignore_unavailable=True, allow_no_indices=True)
-    return {hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]}
+        for back in range(RECENT_QUERY_DAYS):
+            missing = [q for q in unique if q not in found]
+            if not missing:
+                return found
+            index = daily.day_index(settings.queries_alias, today - timedelta(days=back))
+            docs = es.mget(index=index, ids=missing, source=QUERY_FIELDS).get("docs", [])
+            found.update({doc["_id"]: doc["_source"] for doc in docs if doc.get("found")})  # absent index: no "found"
+        missing = [q for q in unique if q not in found]
+        if missing:
+            response = es.search(index=settings.queries_alias, size=len(missing), source=QUERY_FIELDS,
+                                 query={"ids": {"values": missing}}, ignore_unavailable=True, allow_no_indices=True)
+            found.update({hit["_id"]: hit["_source"] for hit in response["hits"]["hits"]})
+    return found
 
 
 @dataclass

@@ -104,6 +104,25 @@ def test_a_click_reaches_the_analytics_and_the_profile(client, runtime, es, sett
     assert until(lambda: client.get("/users/shopper-1/profile", headers=KEY).get_json()["events"]) == 1
 
 
+def test_a_click_before_the_log_refreshed_still_counts_for_its_query(client, runtime, es, settings):
+    # a shopper clicks a moment after the answer: its record is written but not yet searchable
+    client.get("/search", query_string={"q": "cat", "size": 1})  # creates today's log index
+    assert runtime.query_log.flush()
+    es.indices.put_settings(index=f"{settings.queries_alias}-*", settings={"index.refresh_interval": -1})
+    answer = client.get("/search", query_string={"q": "cat toy", "size": 5}).get_json()
+    assert runtime.query_log.flush()
+    out = client.post("/clicks", json={"query_id": answer["meta"]["query_id"],
+                                       "product_id": answer["results"][0]["id"], "position": 1})
+    assert out.get_json() == {"accepted": True, "known_query": True}
+    es.indices.refresh(index=f"{settings.queries_alias}-*")
+
+    def counted() -> dict[str, Any] | None:
+        top = client.get("/analytics", query_string={"days": 1}, headers=KEY).get_json()["top_queries"]
+        return next((t for t in top if t["query"] == "cat toy" and t["clicks"]), None)
+
+    assert until(counted) == {"query": "cat toy", "count": 1, "clicks": 1, "ctr": 1.0}
+
+
 def test_clicks_and_events_with_bad_query_fields_are_400_naming_them(client):
     qid = "0" * 32
     cases = [({"query_id": "not-an-id", "product_id": "p", "position": 1}, "query_id"),
