@@ -38,7 +38,7 @@ class LegResult:
     understood: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     """Keyword hits that matched recognised parts: id → indices into `Understanding.parts`."""
     searched: str | None = None
-    """The text the keyword leg searched when query understanding took a price expression out of it."""
+    """The text the legs searched when query understanding took a price expression or an exclusion out of it."""
 
 
 class LegState(Enum):

@@ -130,11 +130,11 @@ def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_b
         raise
 
 
-def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
-                 deadline: Deadline) -> tuple[np.ndarray | None, LegStatus | None]:
-    """The query vector for the semantic leg, with the leg's status so far (None: no semantic leg).
+def encode_query(rt: Runtime, req: SearchRequest, live: Loaded, deadline: Deadline,
+                 text: str | None = None) -> tuple[np.ndarray | None, LegStatus | None]:
+    """The vector of `text` (understood: no price, no exclusion) or the query, and the leg's status so far.
 
-    Encoded in the encode pool and waited for until `deadline` at most.
+    None: no semantic leg. Encoded in the encode pool and waited for until `deadline` at most.
     """
     if req.mode not in SEMANTIC_MODES:
         return None, None
@@ -144,7 +144,7 @@ def encode_query(rt: Runtime, req: SearchRequest, live: Loaded,
     if built_by not in (None, rt.embedder.model_id):  # another space (and size): cosines would be meaningless
         return None, LegStatus.failure(f"vectors are {built_by}'s, the query model is {rt.embedder.model_id}: rebuild")
     try:
-        return wait(rt.encode_pool.submit(semantic.encode, rt.embedder, req.q), deadline)
+        return wait(rt.encode_pool.submit(semantic.encode, rt.embedder, text or req.q), deadline)
     except LegTimeout:
         return None, LegStatus.timeout()
     except Exception as exc:  # a broken model must not take keyword search down
@@ -275,7 +275,7 @@ def run_legs(rt: Runtime, req: SearchRequest, live: Loaded) -> Retrieved:
                                 understood)
     statuses: dict[str, LegStatus] = {}
     results: dict[str, LegResult] = {}  # insertion order semantic, keyword, profile: fusion's tie order
-    query_vector, encoded = encode_query(rt, req, live, semantic_deadline)  # while the pool thread works
+    query_vector, encoded = encode_query(rt, req, live, semantic_deadline, words)  # while the pool thread works
     profile, personal_status = await_profile(profile_box, keyword_deadline)
     personal = usable(profile)
     taste = personal.vector if personal is not None else None

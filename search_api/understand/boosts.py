@@ -73,6 +73,8 @@ def boost_clauses(understanding: Understanding) -> list[dict[str, Any]]:
     out = []
     for i, part in enumerate(understanding.parts):
         name = f"{PREFIX}{i}"
+        if part.kind == "exclude":  # taken out of the words searched; never a boost (nor a filter)
+            continue
         if part.kind == "price":
             if understanding.price is not None:
                 clause = price_clause(understanding.price, understanding.reference_price, WEIGHTS["price"], name)

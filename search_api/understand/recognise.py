@@ -4,7 +4,8 @@ Words are matched like synonyms are (`synonyms.expansion`): the query is analyse
 are (jieba words, English stems) and scanned left to right for the longest known term, so
 "black+decker drill" names a brand, not a colour. Chinese terms of two or more characters are also
 found inside longer words jieba did not split (棉语抱枕 → the brand 棉语). A price expression is
-taken out of the words searched ("hoodie under 50" searches "hoodie"), unless nothing else is left.
+taken out of the words searched ("hoodie under 50" searches "hoodie"), and so is an exclusion
+("bottle without straw" searches "bottle": `negation`), unless nothing else is left.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from indexer.index_format import cjk_chars, normalize, tokens
 from search_api.core import phrases
 from search_api.understand.lexicon import KINDS, Term
+from search_api.understand.negation import find_exclusions, without
 from search_api.understand.price import PriceWish, find_price
 
 Key = tuple[str, ...]
@@ -45,14 +47,14 @@ class Understanding:
     """What a query says besides its words: recognised parts, a price wish, and the words to search."""
 
     text: str
-    """The query the keyword leg searches: as typed, or normalised with the price expression taken out."""
+    """The query the legs search: as typed, or normalised with the price expression and exclusions taken out."""
     parts: tuple[Part, ...] = ()
     price: PriceWish | None = None
     reference_price: float | None = None
     """The catalog's median price: where "cheap" halves its boost."""
 
     def describe(self) -> list[dict[str, str]]:
-        """`meta.understood`: every part, in kind order (price last)."""
+        """`meta.understood`: every part, in kind order (price, then exclusions, last)."""
         return [p.describe() for p in self.parts]
 
 
@@ -135,6 +137,11 @@ def understand(text: str, vocabulary: Vocabulary) -> Understanding:
         rest = " ".join((query[:price.start] + " " + query[price.end:]).split())
         if not tokens(rest):  # "便宜" alone: the words are all there is to search
             rest = query
+    exclusions = find_exclusions(rest)
+    if exclusions and tokens(kept := without(rest, exclusions)):
+        rest = kept
+    else:
+        exclusions = []
     found: dict[tuple[str, str], Part] = {}
     words = tokens(rest)
     i = 0
@@ -158,5 +165,6 @@ def understand(text: str, vocabulary: Vocabulary) -> Understanding:
     parts = sorted(found.values(), key=lambda p: KINDS.index(p.kind) if p.kind in KINDS else len(KINDS))
     if price is not None:
         parts.append(Part("price", price.text, price.wish.value))
-    searched = rest if rest != query else text  # the query as typed unless a price expression came out
+    parts += [Part("exclude", e.text, e.what) for e in exclusions]
+    searched = rest if rest != query else text  # the query as typed unless a price or an exclusion came out
     return Understanding(searched, tuple(parts), price.wish if price is not None else None, vocabulary.median_price)

@@ -106,3 +106,17 @@ def test_boosts_reorder_the_matches_never_change_them(rt):
         assert on["results"] != off["results"]
     plain_on, plain_off = answer("throw pillow", "true"), answer("throw pillow", "false")
     assert plain_on["meta"]["understood"] == [] and plain_on["results"] == plain_off["results"]
+
+
+@pytest.mark.parametrize(("q", "rest", "excluded"), [
+    ("airplane pillow without fiber", "airplane pillow", "fiber"), ("抱枕不含芯", "抱枕", "芯"),
+])
+def test_an_exclusion_is_searched_as_if_it_were_not_typed_by_both_legs(rt, q, rest, excluded):
+    def answer(text: str) -> dict[str, Any]:
+        return hybrid.search(rt, parse_search({"q": text, "mode": "hybrid", "size": "20"}))
+    with_it, without_it = answer(q), answer(rest)
+    assert with_it["meta"]["understood"] == [{"kind": "exclude", "text": q[len(rest):].strip(), "value": excluded}]
+    assert with_it["meta"]["legs"] == without_it["meta"]["legs"] and with_it["results"]
+    assert [r["id"] for r in with_it["results"]] == [r["id"] for r in without_it["results"]]
+    off = hybrid.search(rt, parse_search({"q": q, "mode": "hybrid", "size": "20", "understand": "false"}))
+    assert [r["id"] for r in off["results"]] != [r["id"] for r in with_it["results"]]

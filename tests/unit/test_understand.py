@@ -64,6 +64,27 @@ def test_a_query_that_is_only_a_price_word_is_still_searched(vocabulary):
     assert u.text == "便宜" and u.price == PriceWish(cheap=True)
 
 
+@pytest.mark.parametrize(("q", "excluded", "rest"), [
+    ("toddler water bottle without straw", ["straw"], "toddler water bottle"),
+    ("mens bathing suits without mesh liner", ["mesh liner"], "mens bathing suits"),
+    ("knife set w/o block", ["block"], "knife set"),
+    ("hoodie under 50 without zipper", ["zipper"], "hoodie"),
+    ("抱枕不含芯", ["芯"], "抱枕"), ("不带盖的保温杯", ["盖"], "保温杯"), ("四件套 不要印花", ["印花"], "四件套"),
+])
+def test_an_exclusion_leaves_the_words_searched_and_is_never_a_boost(vocabulary, q, excluded, rest):
+    u = understand(q, vocabulary)
+    assert u.text == rest and [p.value for p in u.parts if p.kind == "exclude"] == excluded
+    assert all(c["constant_score"]["_name"] != f"understood:{i}" for i, p in enumerate(u.parts)
+               if p.kind == "exclude" for c in boost_clauses(u) if "constant_score" in c)
+    assert len(boost_clauses(u)) == sum(p.kind != "exclude" for p in u.parts)
+
+
+@pytest.mark.parametrize("q", ["no show socks", "无线耳机", "the one for whom food is not enough", "without", "无需"])
+def test_words_that_only_look_like_an_exclusion_are_searched_as_typed(vocabulary, q):
+    u = understand(q, vocabulary)
+    assert u.text == q and not [p for p in u.parts if p.kind == "exclude"]
+
+
 def test_brands_count_only_as_written_and_colours_come_first(vocabulary):
     assert ("brand", "humane") not in _parts("marvel against humanity", vocabulary)  # stems meet, words do not
     assert _parts("blue suit", vocabulary) == {("color", "blue")}  # the colour, not the brand Blue
