@@ -125,11 +125,18 @@ def index_es(es: Elasticsearch, name: str, kind: str, matrix: np.ndarray, merge:
     return out
 
 
-def file_sizes(es: Elasticsearch, name: str) -> tuple[int, dict[str, int]]:
-    """The index's segment count and its bytes per Lucene file extension."""
+def file_sizes(es: Elasticsearch, name: str) -> tuple[int, int, dict[str, int]]:
+    """The index's segment count, the documents in its non-compound segments, and their bytes per file extension.
+
+    Lucene writes newly flushed segments as one compound file whatever the setting, so the vector
+    files' sizes are read off the non-compound (merged) segments only and divided by their documents.
+    """
     stats = es.indices.stats(index=name, metric="segments", include_segment_file_sizes=True)
     segments = stats["_all"]["primaries"]["segments"]
-    return int(segments["count"]), {ext: int(v["size_in_bytes"]) for ext, v in segments.get("file_sizes", {}).items()}
+    listed = es.cat.segments(index=name, format="json", h="docs.count,compound")
+    plain_docs = sum(int(row["docs.count"]) for row in listed if row["compound"] == "false")
+    sizes = {ext: int(v["size_in_bytes"]) for ext, v in segments.get("file_sizes", {}).items()}
+    return int(segments["count"]), plain_docs, sizes
 
 
 def heap_used(es: Elasticsearch) -> int:
@@ -162,7 +169,7 @@ def main() -> int:
           f"{len(queries)} queries, exact top-10 in {time.perf_counter() - started:.0f} s; top-{DEPTH} per query",
           flush=True)
     header = (f"{'backend':<22} {'index s':>8} {'vec/s':>6} {'merge s':>8} {'segs':>5} {'disk MB':>8} "
-              f"{'cache MB':>9} {'heap MB':>8} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}")
+              f"{'cache B/v':>9} {'heap MB':>8} {'p50 ms':>7} {'p99 ms':>7} {'recall@10':>9}")
     rows = []
     if not args.skip_faiss:
         ids = [f"s{i}" for i in range(args.count)]
@@ -172,26 +179,26 @@ def main() -> int:
         answers, ms = timed([pid for pid, _ in index.search(q, DEPTH)] for q in queries)
         faiss_mb = args.count * DIMS * 4 / 1e6
         rows.append(f"{'faiss ' + index.manifest.factory:<22} {build_s:8.0f} {args.count / build_s:6.0f} {'-':>8} "
-                    f"{'-':>5} {faiss_mb:8.0f} {faiss_mb:9.0f} {'-':>8} {pct(ms, 50):7.1f} {pct(ms, 99):7.1f} "
+                    f"{'-':>5} {faiss_mb:8.0f} {DIMS * 4:9d} {'-':>8} {pct(ms, 50):7.1f} {pct(ms, 99):7.1f} "
                     f"{recall10(answers, truth):9.3f}")
         print(rows[-1], flush=True)
         del index
     for kind in args.kinds.split(","):
         name = f"knnmillion-{kind.replace('_', '-')}"
         times = index_es(es, name, kind, matrix, args.merge, args.bulk_threads)
-        segments, sizes = file_sizes(es, name)
-        cache = sum(sizes.get(ext, 0) for ext in CACHE_FILES[kind])
+        segments, plain_docs, sizes = file_sizes(es, name)
+        per_vector = sum(sizes.get(ext, 0) for ext in CACHE_FILES[kind]) / plain_docs if plain_docs else float("nan")
         knn = EsKnn(lambda: es, name, candidates_factor=settings.knn_candidates_factor,
                     rescore_oversample=settings.knn_rescore_oversample if kind == "int8_hnsw" else 0.0)
         for _ in range(2):  # the first pass pages the graph in; the second is timed
             answers, ms = timed([pid for pid, _ in knn.search(q, DEPTH, filter=CANDIDATES)] for q in queries)
         merge = f"{times['merge_s']:8.0f}" if "merge_s" in times else f"{'-':>8}"
         rows.append(f"{'es ' + kind:<22} {times['index_s']:8.0f} {args.count / times['index_s']:6.0f} {merge} "
-                    f"{segments:5d} {size_of(es, name) / 1e6:8.0f} {cache / 1e6:9.0f} {heap_used(es) / 1e6:8.0f} "
+                    f"{segments:5d} {size_of(es, name) / 1e6:8.0f} {per_vector:9.0f} {heap_used(es) / 1e6:8.0f} "
                     f"{pct(ms, 50):7.1f} {pct(ms, 99):7.1f} {recall10(answers, truth):9.3f}")
         print(rows[-1], flush=True)
-        print(f"  {name} files MB: " + ", ".join(f"{ext} {b / 1e6:.0f}" for ext, b in sorted(sizes.items())),
-              flush=True)
+        print(f"  {name}: {plain_docs:,} vectors in non-compound segments; their files MB: "
+              + ", ".join(f"{ext} {b / 1e6:.0f}" for ext, b in sorted(sizes.items()) if b >= 1e6), flush=True)
         if not args.keep:
             es.indices.delete(index=name)
     print("\n" + header)
