@@ -28,6 +28,7 @@ from indexer.text.analysis import detect_language  # noqa: E402
 from search_api.brands.answer import answer  # noqa: E402
 from search_api.core.settings import ApiSettings  # noqa: E402
 from search_api.retrieval import hybrid  # noqa: E402
+from search_api.retrieval.knn import EsKnn  # noqa: E402
 from search_api.retrieval.params import parse_search  # noqa: E402
 from search_api.retrieval.runtime import Runtime  # noqa: E402
 
@@ -94,7 +95,10 @@ def main() -> int:
                 started = time.perf_counter()
                 rt.embedder.embed_query(readable)
                 times["encode"].append((time.perf_counter() - started) * 1000)
-    print(f"index {live.index}: {live.vectors.count} vectors ({live.vectors.manifest.factory})")
+    if isinstance(live.vectors, EsKnn):
+        print(f"index {live.index}: Elasticsearch kNN ({rt.settings.knn_index}) on the products index")
+    else:
+        print(f"index {live.index}: {live.vectors.count} vectors ({live.vectors.manifest.factory})")
     print(f"{'mode':<9} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'mean':>8}")
     for mode, values in times.items():
         print(f"{mode:<9} {len(values):5d} {pct(values, 50):8.1f} {pct(values, 95):8.1f} "
