@@ -17,10 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_STOP = r"[,，;；.。!！?？、]"
+_PUNCTUATION = ",，;；.。!！?？、"
+"""Where an exclusion ends (besides the query's end; in Chinese also a space or 的)."""
 _PATTERNS = (
-    re.compile(rf"(?<![0-9a-z])(?:without|w/o)\s+(?P<what>[^,，;；.。!！?？、]+?)\s*(?={_STOP}|$)"),
-    re.compile(r"(?:不含|不带|不要|无需)(?P<what>[^\s的,，;；.。!！?？、]+)(?:的)?"),
+    re.compile(rf"(?<![0-9a-z])(?:without|w/o)\s+(?P<what>[^{_PUNCTUATION}]+?)\s*(?=[{_PUNCTUATION}]|$)"),
+    re.compile(rf"(?:不含|不带|不要|无需)(?P<what>[^\s的{_PUNCTUATION}]+)(?:的)?"),
 )
 
 
