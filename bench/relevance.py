@@ -144,15 +144,16 @@ def main() -> int:
         rt = Runtime(settings, embedder=model, es=es)
         queries, fingerprint = ranker_train.collect(rt, judged, model_path.with_suffix(".features.json"))
         names = ranker.FEATURE_SETS[args.features]
+        setting = ranker_train.Fusion(settings.fusion, settings.semantic_weight)
         folds = ranker_train.cross_validate(queries, folds=args.folds, depth=settings.ranker_depth,
-                                            default_weight=settings.semantic_weight, names=names)
+                                            setting=setting, names=names)
         print(f"{len(queries)} judged queries, {args.folds} folds over queries, depth {settings.ranker_depth}, "
               f"features {args.features}")
         print_report(folds)
-        fusion = ranker_train.train_final(queries, folds, depth=settings.ranker_depth, out=model_path,
-                                          fingerprint=fingerprint, judgments=args.data / "judgments-dev.json",
-                                          names=names)
-        print(f"wrote {model_path} (trained on all queries; fusion {fusion})")
+        ranker_train.train_final(queries, folds, fusion=setting, depth=settings.ranker_depth, out=model_path,
+                                 fingerprint=fingerprint, judgments=args.data / "judgments-dev.json", names=names)
+        print(f"wrote {model_path} (trained on all queries over fusion {setting}; the folds suggest "
+              f"{ranker_train.chosen_fusion(folds)})")
     if args.model:
         settings = settings.with_(ranker_model=args.model)
     rt = Runtime(settings, embedder=model, es=es)

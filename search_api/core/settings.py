@@ -80,8 +80,9 @@ class ApiSettings(ServingSettings):
     semantic_weight: float = Field(0.5, ge=0.0, le=10.0)
     fusion: Literal["rrf", "linear"] = "rrf"
     # The second-stage ranker (`retrieval/ranker.py`, trained by `search-api train-ranker`): a
-    # LightGBM model file re-ordering the top `ranker_depth` fused candidates of a hybrid search.
-    # None, missing or built for other features: fused order (logged once at start).
+    # logistic-regression model file re-ordering the top `ranker_depth` fused candidates of a hybrid
+    # search (models/ranker-esci.json ships, trained on ESCI dev). None, missing, built for other
+    # features or trained over another fusion than `fusion`/`semantic_weight`: fused order (logged).
     ranker_model: Path | None = None
     ranker_depth: int = Field(100, ge=10, le=1000)
     keyword_candidates: int = Field(100, ge=10, le=1000)

@@ -92,15 +92,19 @@ def second_stage(rt: Runtime, req: SearchRequest, ranked: Ranked, retrieved: Ret
         return ranked, None, "skipped: not a hybrid relevance search"
     if retrieved.personal is not None:
         return ranked, None, "skipped: personalised"
+    s = rt.settings
+    if not model.trained_for(str(req.fusion or s.fusion), s.semantic_weight if req.semantic_weight is None
+                             else req.semantic_weight):
+        return ranked, None, "skipped: another fusion"
     depth = rt.settings.ranker_depth
     head = [doc_id for doc_id, _ in ranked[:depth]]
     with metrics.timed("ranker"):
         try:
             pop = ranker.popularity(rt.es, live.index, head, req.q) if model.needs_catalog else {}
+            cosine = (semantic.affinity(live.vectors, head, retrieved.query_vector)
+                      if retrieved.query_vector is not None else {})  # a request on the ES backend
         except IndexerError as exc:
             return ranked, None, f"failed: {exc}"
-        cosine = (semantic.affinity(live.vectors, head, retrieved.query_vector)
-                  if retrieved.query_vector is not None else {})
         out = ranker.rerank(model, req.q, ranked, retrieved.results, pop, cosine, depth=depth,
                             explain=req.explain)
     return out.ranked, out, "ok"

@@ -6,9 +6,9 @@ regression from scikit-learn, `search-api train-ranker`) scores the top `ranker_
 `LEG_FEATURES`: each leg's score, rank and presence, both fusions' scores, the fused rank and the
 query's cosine with every candidate (from the replica's vectors). `CATALOG_FEATURES` (per-field
 BM25, brand/colour named in the query, rating, reviews, sales, price) cost one more Elasticsearch
-request; a model trained with `--features all` uses them. Measured on ESCI dev (CV nDCG@10):
-legs only 0.745, all 0.747, all but popularity 0.749, but at 100k that request is ~17 ms p50 on a
-shared 2-core box against the model's ~1 ms, so the default model uses legs only. The rest of
+request; a model trained with `--features all` uses them. Measured on ESCI dev (CV nDCG@10 over
+RRF 0.5 with query understanding): legs only 0.780, all 0.772, and at 100k that request is ~17 ms
+p50 on a shared 2-core box against the model's ~1 ms, so the shipped model uses legs only. The rest of
 the list keeps its fused order below the re-ranked head.
 
 The model file is JSON: format, the feature list it was trained on, the training data's
@@ -198,6 +198,16 @@ class Ranker:
         return [FEATURES.index(name) for name in self.features]
 
     @property
+    def fusion(self) -> tuple[str, float] | None:
+        """The fusion (kind, semantic weight) whose order it was trained on (None: not recorded)."""
+        kind, weight = self.meta.get("fusion"), self.meta.get("semantic_weight")
+        return (str(kind), float(weight)) if kind is not None and weight is not None else None
+
+    def trained_for(self, kind: str, weight: float) -> bool:
+        """Whether it re-orders this fusion: its ranks and scores are the features it learned on."""
+        return self.fusion is None or (self.fusion[0] == kind and math.isclose(self.fusion[1], weight))
+
+    @property
     def needs_catalog(self) -> bool:
         """Whether scoring needs the candidates' `popularity` request."""
         return any(name in CATALOG_FEATURES for name in self.features)
@@ -228,8 +238,11 @@ def save(path: Path, *, features: Sequence[str], mean: Sequence[float], scale: S
     path.write_text(json.dumps(body, indent=1), encoding="utf-8")
 
 
-def load(path: Path | None) -> Ranker | None:
-    """The ranker in `path`, or None (fused order) when absent, unreadable or for other features."""
+def load(path: Path | None, fusion: tuple[str, float] | None = None) -> Ranker | None:
+    """The ranker in `path`, or None (fused order) when absent, unreadable or for other features.
+
+    Given the configured `fusion` (kind, semantic weight), a model trained over another is refused too.
+    """
     if path is None:
         return None
     try:
@@ -248,7 +261,12 @@ def load(path: Path | None) -> Ranker | None:
         log.warning("ranker %s not loaded (%s); using fused order", path, exc)
         return None
     meta = {k: v for k, v in body.items() if k not in {"model", "features", "fingerprint"}}
-    return Ranker(*arrays, intercept, names, str(body.get("fingerprint", "")), Path(path), meta)
+    loaded = Ranker(*arrays, intercept, names, str(body.get("fingerprint", "")), Path(path), meta)
+    if fusion is not None and not loaded.trained_for(*fusion):
+        log.warning("ranker %s was trained over fusion %s, the service fuses by %s; using fused order",
+                    path, loaded.fusion, fusion)
+        return None
+    return loaded
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,9 @@
 """`search-api train-ranker JUDGMENTS --out FILE`: cross-validate fusion and ranker, then train the model.
 
-Prints each held-out fold's stage scores (keyword, semantic, RRF, CV-tuned fusion, + ranker) and
-their means; writes the model trained on every query (see `ranker_train`). Serve it with
-`STORESEARCH_RANKER_MODEL=FILE` (and the printed fusion as `STORESEARCH_FUSION` /
-`STORESEARCH_SEMANTIC_WEIGHT`).
+Prints each held-out fold's stage scores (keyword, semantic, the configured fusion and a model on
+it, the CV-tuned fusion and a model on that) and their means; writes the model trained on every
+query over the configured fusion (`STORESEARCH_FUSION` / `STORESEARCH_SEMANTIC_WEIGHT`, see
+`ranker_train`). Serve it with `STORESEARCH_RANKER_MODEL=FILE` under that same fusion.
 """
 
 from __future__ import annotations
@@ -36,14 +36,14 @@ def add_parser(sub: Any) -> None:
 
 def print_report(folds: Sequence[ranker_train.Fold]) -> None:
     """Each fold's nDCG@10 per stage, then each stage's mean nDCG@10 / MRR / Recall@100."""
-    print(f"{'fold':<5} {'n':>3} {'fusion chosen':<15} " + " ".join(f"{s:>17}" for s in ranker_train.STAGES))
+    print(f"{'fold':<5} {'n':>3} {'fusion chosen':<15} " + " ".join(f"{s:>19}" for s in ranker_train.STAGES))
     for i, fold in enumerate(folds, start=1):
         print(f"{i:<5} {fold.queries:>3} {fold.fusion!s:<15} "
-              + " ".join(f"{fold.stages[s].ndcg10:17.4f}" for s in ranker_train.STAGES))
-    print(f"{'stage':<18} {'nDCG@10':>8} {'MRR':>7} {'R@100':>7}   (held-out queries, all folds)")
+              + " ".join(f"{fold.stages[s].ndcg10:19.4f}" for s in ranker_train.STAGES))
+    print(f"{'stage':<20} {'nDCG@10':>8} {'MRR':>7} {'R@100':>7}   (held-out queries, all folds)")
     for stage in ranker_train.STAGES:
         m = ranker_train.mean_of(folds, stage)
-        print(f"{stage:<18} {m.ndcg10:8.4f} {m.mrr:7.4f} {m.recall100:7.4f}")
+        print(f"{stage:<20} {m.ndcg10:8.4f} {m.mrr:7.4f} {m.recall100:7.4f}")
 
 
 def run(args: argparse.Namespace, settings: ApiSettings) -> int:
@@ -60,12 +60,14 @@ def run(args: argparse.Namespace, settings: ApiSettings) -> int:
     cache = args.cache or args.out.with_suffix(".features.json")
     queries, fingerprint = ranker_train.collect(Runtime(settings), judged, cache)
     names = FEATURE_SETS[args.features]
+    setting = ranker_train.Fusion(settings.fusion, settings.semantic_weight)
     folds = ranker_train.cross_validate(queries, folds=args.folds, depth=settings.ranker_depth,
-                                        default_weight=settings.semantic_weight, names=names)
+                                        setting=setting, names=names)
     print(f"{len(queries)} judged queries from {args.judgments}, {args.folds} folds, depth {settings.ranker_depth}, "
           f"features {args.features}")
     print_report(folds)
-    fusion = ranker_train.train_final(queries, folds, depth=settings.ranker_depth, out=args.out,
-                                      fingerprint=fingerprint, judgments=args.judgments, names=names)
-    print(f"wrote {args.out} (fusion {fusion}, data sha256 {fingerprint[:12]})")
+    ranker_train.train_final(queries, folds, fusion=setting, depth=settings.ranker_depth, out=args.out,
+                             fingerprint=fingerprint, judgments=args.judgments, names=names)
+    print(f"wrote {args.out} (over fusion {setting}, the setting; the folds suggest "
+          f"{ranker_train.chosen_fusion(folds)}; data sha256 {fingerprint[:12]})")
     return 0

@@ -76,7 +76,8 @@ def collect(rt: Runtime, judged: Sequence[Judged], cache: Path) -> tuple[list[Qu
     live = live_index(rt)
     s = rt.settings
     key = hashlib.sha256(json.dumps([[j.query, sorted(j.ratings.items())] for j in judged]).encode()
-                         + f"{live.index}|{s.keyword_candidates}|{s.semantic_candidates}|{s.semantic_floor}".encode()
+                         + f"{live.index}|{s.keyword_candidates}|{s.semantic_candidates}|{s.semantic_floor}|"
+                           f"{s.understand}".encode()
                          ).hexdigest()
     if cache.exists():
         body = json.loads(cache.read_text(encoding="utf-8"))
@@ -220,13 +221,17 @@ def leg_order(q: Query, name: str) -> list[str]:
     return list(dict.fromkeys(q.legs[name].ids)) if name in q.legs else []
 
 
-STAGES = ("keyword", "semantic", "rrf (setting w)", "fusion (CV-tuned)", "+ ranker")
+STAGES = ("keyword", "semantic", "fusion (setting)", "+ ranker (setting)", "fusion (CV-tuned)", "+ ranker (CV-tuned)")
 
 
-def cross_validate(queries: Sequence[Query], *, folds: int, depth: int, default_weight: float,
+def cross_validate(queries: Sequence[Query], *, folds: int, depth: int, setting: Fusion,
                    names: Sequence[str] = ranker_mod.LEG_FEATURES, seed: int = 0,
                    progress: Callable[[str], None] | None = None) -> list[Fold]:
-    """Each fold's stage metrics, every choice and model made on the other folds only."""
+    """Each fold's stage metrics, every choice and model made on the other folds only.
+
+    Two pipelines: the configured fusion (`setting`) with a model trained on its order (what the
+    service runs), and the fusion the training folds prefer with a model on that order.
+    """
     from sklearn.model_selection import KFold
 
     out = []
@@ -236,12 +241,14 @@ def cross_validate(queries: Sequence[Query], *, folds: int, depth: int, default_
         test_q = [queries[j] for j in test_idx]
         fusion = best_fusion(train_q)
         model = train(train_q, fusion, depth, names)
+        on_setting = train(train_q, setting, depth, names)
         stages = {
             "keyword": Metrics.of([leg_order(q, "keyword") for q in test_q], test_q),
             "semantic": Metrics.of([leg_order(q, "semantic") for q in test_q], test_q),
-            "rrf (setting w)": Metrics.of([Fusion("rrf", default_weight).order(q) for q in test_q], test_q),
+            "fusion (setting)": Metrics.of([setting.order(q) for q in test_q], test_q),
+            "+ ranker (setting)": Metrics.of([reranked(on_setting, q, setting, depth) for q in test_q], test_q),
             "fusion (CV-tuned)": Metrics.of([fusion.order(q) for q in test_q], test_q),
-            "+ ranker": Metrics.of([reranked(model, q, fusion, depth) for q in test_q], test_q),
+            "+ ranker (CV-tuned)": Metrics.of([reranked(model, q, fusion, depth) for q in test_q], test_q),
         }
         out.append(Fold(len(test_q), fusion, stages))
         if progress:
@@ -263,10 +270,13 @@ def chosen_fusion(folds: Sequence[Fold]) -> Fusion:
     return Fusion(kind, statistics.median(f.fusion.weight for f in folds if f.fusion.kind == kind))
 
 
-def train_final(queries: Sequence[Query], folds: Sequence[Fold], *, depth: int, out: Path, fingerprint: str,
-                judgments: Path, names: Sequence[str] = ranker_mod.LEG_FEATURES) -> Fusion:
-    """Train on every query with the folds' fusion and write the model file; returns that fusion."""
-    fusion = chosen_fusion(folds)
+def train_final(queries: Sequence[Query], folds: Sequence[Fold], *, fusion: Fusion, depth: int, out: Path,
+                fingerprint: str, judgments: Path, names: Sequence[str] = ranker_mod.LEG_FEATURES) -> None:
+    """Train on every query over `fusion`'s order (the service's) and write the model file.
+
+    The model re-orders the fusion the service is configured with, so it learns on that order (its
+    ranks are features); the file names the fusion and serving refuses it under another one.
+    """
     model = train(queries, fusion, depth, names)
     cv = {stage: vars(mean_of(folds, stage)) for stage in STAGES}
     ranker_mod.save(out, features=model.features, mean=model.mean.tolist(), scale=model.scale.tolist(),
@@ -274,5 +284,4 @@ def train_final(queries: Sequence[Query], folds: Sequence[Fold], *, depth: int, 
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"), "judgments": str(judgments),
         "queries": len(queries), "depth": depth, "fusion": fusion.kind, "semantic_weight": fusion.weight,
         "model_kind": "logistic regression (scikit-learn), label gain >= 3", "C": C,
-        "cv_folds": len(folds), "cv": cv})
-    return fusion
+        "cv_folds": len(folds), "cv": cv, "cv_suggested_fusion": vars(chosen_fusion(folds))})

@@ -148,7 +148,7 @@ class Runtime:
     @cached_property
     def ranker(self) -> Ranker | None:
         """The second-stage model (`ranker_model`), or None: fused order (a bad file is logged, not fatal)."""
-        return load_ranker(self.settings.ranker_model)
+        return load_ranker(self.settings.ranker_model, (self.settings.fusion, self.settings.semantic_weight))
 
     def load_shared(self) -> Loaded | None:
         """Load what forked workers share copy-on-write; returns the live version (None before any build).

@@ -46,6 +46,19 @@ def test_second_stage_reorders_by_the_model_and_explains(sample_index, model, es
         "skipped")
 
 
+def test_a_request_fusing_otherwise_keeps_its_fused_order(sample_index, model, es, tmp_path):
+    path = _model(tmp_path / "cos.json", {"cosine": 1.0})
+    path.write_text(json.dumps({**json.loads(path.read_text()), "fusion": "rrf",
+                                "semantic_weight": sample_index.settings.semantic_weight}))
+    rt = Runtime(sample_index.settings.with_(ranker_model=path), embedder=model, es=es)
+    plain = Runtime(sample_index.settings, embedder=model, es=es)
+    args = {"q": "memory foam pillow", "size": 10, "fusion": "linear"}
+    out = hybrid.search(rt, parse_search(args))
+    assert out["meta"]["ranker"] == "skipped: another fusion"
+    assert [r["id"] for r in out["results"]] == [r["id"] for r in hybrid.search(plain, parse_search(args))["results"]]
+    assert hybrid.search(rt, parse_search({"q": "memory foam pillow"}))["meta"]["ranker"] == "ok"
+
+
 def test_a_model_needing_catalog_features_reads_them(sample_index, model, es, tmp_path):
     path = _model(tmp_path / "all.json", {"bm25_title": 1.0, "cosine": 0.1}, features=ranker.FEATURES)
     rt = Runtime(sample_index.settings.with_(ranker_model=path), embedder=model, es=es)

@@ -91,3 +91,28 @@ def test_training_round_trips_through_the_model_file(tmp_path):
     assert loaded.score(matrix) == pytest.approx(model.predict(matrix))
     top = reranked(model, q, fusion, 8)[0]
     assert q.ratings[top] == 3
+
+
+def test_a_model_is_refused_under_another_fusion_than_it_was_trained_over(tmp_path, caplog):
+    path = write_model(tmp_path / "rrf.json")
+    body = json.loads(path.read_text())
+    path.write_text(json.dumps({**body, "fusion": "rrf", "semantic_weight": 0.5}))
+    loaded = ranker.load(path, ("rrf", 0.5))
+    assert loaded is not None and loaded.fusion == ("rrf", 0.5)
+    assert loaded.trained_for("rrf", 0.5) and not loaded.trained_for("linear", 0.5)
+    assert not loaded.trained_for("rrf", 0.2)
+    assert ranker.load(path, ("linear", 0.2)) is None
+    assert "trained over fusion" in caplog.text
+    assert ranker.load(write_model(tmp_path / "unrecorded.json"), ("linear", 0.2)) is not None  # older files
+
+
+def test_the_shipped_model_loads_for_the_default_fusion():
+    from pathlib import Path
+
+    from search_api.core.settings import ApiSettings
+
+    defaults = ApiSettings()
+    shipped = ranker.load(Path(__file__).resolve().parents[2] / "models" / "ranker-esci.json",
+                          (defaults.fusion, defaults.semantic_weight))
+    assert shipped is not None and shipped.features == ranker.LEG_FEATURES and not shipped.needs_catalog
+    assert shipped.meta["cv"]["+ ranker (setting)"]["ndcg10"] > shipped.meta["cv"]["fusion (setting)"]["ndcg10"]
