@@ -7,9 +7,9 @@ regression from scikit-learn, `search-api train-ranker`) scores the top `ranker_
 query's cosine with every candidate (from the replica's vectors). `CATALOG_FEATURES` (per-field
 BM25, brand/colour named in the query, rating, reviews, sales, price) cost one more Elasticsearch
 request; a model trained with `--features all` uses them. Measured on ESCI dev (CV nDCG@10 over
-RRF 0.5 with query understanding): legs only 0.780, all 0.772, and at 100k that request is ~17 ms
-p50 on a shared 2-core box against the model's ~1 ms, so the shipped model uses legs only. The rest of
-the list keeps its fused order below the re-ranked head.
+RRF 0.5 with query understanding, before exclusions were demoted): legs only 0.780, all 0.772,
+and at 100k that request is ~17 ms p50 on a shared 2-core box against the model's ~1 ms, so the
+shipped model uses legs only. The rest of the list keeps its fused order below the re-ranked head.
 
 The model file is JSON: format, the feature list it was trained on, the training data's
 fingerprint, its cross-validated scores and the weights (JSON, no pickle). A file that is missing, unreadable or

@@ -36,7 +36,7 @@ from search_api.retrieval.params import Mode, SearchRequest
 from search_api.retrieval.replica import Loaded
 from search_api.retrieval.runtime import Runtime
 from search_api.synonyms.expansion import NOTHING, Expansion
-from search_api.understand.boosts import boost_clauses
+from search_api.understand.boosts import boost_clauses, demotion
 from search_api.understand.recognise import Understanding
 
 ProfileBox = Future[tuple[Profile | None, LegStatus | None]]
@@ -96,9 +96,8 @@ def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_b
                           understood: Understanding | None = None) -> LegResult | None:
     """Build the profile (if asked for), hand it over, then run the keyword leg boosted by it (and `synonyms`).
 
-    With an `understood` query the leg searches its words (a price expression taken out) and adds
-    its boosts.
-
+    With an `understood` query the leg searches its words (a price expression taken out), adds
+    its boosts and demotes what it excludes.
     One pool thread does both in order, so the profile's Elasticsearch read overlaps the query
     encoding instead of delaying it. None: the mode has no keyword leg. Past the deadline the
     keyword leg is not started (`LegTimeout`), and its Elasticsearch call gets only the time left.
@@ -122,7 +121,8 @@ def personal_then_keyword(rt: Runtime, req: SearchRequest, index: str, profile_b
                                  size=keyword_depth(rt, req, personal), functions=functions,
                                  max_boost=rt.settings.personal_max_boost, relax_below=rt.settings.relax_below,
                                  typos=rt.settings.typo_tolerance, synonyms=synonyms.variants,
-                                 boosts=boost_clauses(understood) if understood is not None else ())
+                                 boosts=boost_clauses(understood) if understood is not None else (),
+                                 demote=demotion(understood) if understood is not None else None)
             return replace(leg, searched=searched) if searched else leg
     except IndexerError as exc:
         if deadline.expired:  # the client gave up at the deadline it was given

@@ -89,3 +89,23 @@ def matched_parts(matched_queries: Any) -> tuple[int, ...]:
     """Indices of the parts a hit matched, from its `matched_queries`."""
     names = matched_queries.keys() if isinstance(matched_queries, dict) else matched_queries or ()
     return tuple(sorted(int(n[len(PREFIX):]) for n in names if n.startswith(PREFIX)))
+
+
+NEGATED = ("without {}", "w/o {}", "no {}", "{} free", "不含{}", "不带{}", "无{}")
+"""How a title says it lacks the excluded thing ("knife set without block", "无盖"): not demoted."""
+
+
+def demotion(understanding: Understanding) -> dict[str, Any] | None:
+    """Products whose title names an excluded thing (without saying it lacks it); None: nothing excluded.
+
+    "knife sets without block" searches "knife sets"; a set whose title says "with block" is a
+    match the shopper ruled out, so the keyword leg ranks it lower (`keyword.DEMOTE`).
+    """
+    excluded = [p.value for p in understanding.parts if p.kind == "exclude" and analyzed(p.value).strip()]
+    if not excluded:
+        return None
+    return {"bool": {"should": [{"match": {"title_tokens": {"query": analyzed(what), "operator": "and"}}}
+                                for what in excluded],
+                     "minimum_should_match": 1,
+                     "must_not": [{"match_phrase": {"title_tokens": analyzed(form.format(what))}}
+                                  for what in excluded for form in NEGATED if analyzed(form.format(what)).strip()]}}

@@ -3,7 +3,8 @@
 A word a shopper excludes must not count *for* a product: searched as typed, "without straw"
 ranks bottles with a straw first, since they match one more word. So the exclusion is taken out of
 the words both legs search (like a price expression) and shown in `meta.understood`; it never
-filters, because "no straw" and "straw-free" titles name the very word they exclude.
+filters, because "no straw" and "straw-free" titles name the very word they exclude. The keyword
+leg ranks titles that name it (and do not say they lack it) lower (`boosts.demotion`).
 
 Pure regular expressions over the normalised query. English: "without" or "w/o", to the end of
 the query or the next comma ("without mesh liner"). "no" and "not" are left alone: "no show socks"

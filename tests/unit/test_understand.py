@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from search_api.understand.boosts import boost_clauses, matched_parts
+from search_api.understand.boosts import boost_clauses, demotion, matched_parts
 from search_api.understand.catalog import brand_terms, color_targets
 from search_api.understand.lexicon import lexicon_terms
 from search_api.understand.price import PriceWish, find_price
@@ -77,6 +77,15 @@ def test_an_exclusion_leaves_the_words_searched_and_is_never_a_boost(vocabulary,
     assert all(c["constant_score"]["_name"] != f"understood:{i}" for i, p in enumerate(u.parts)
                if p.kind == "exclude" for c in boost_clauses(u) if "constant_score" in c)
     assert len(boost_clauses(u)) == sum(p.kind != "exclude" for p in u.parts)
+
+
+def test_an_exclusion_demotes_titles_naming_it_unless_they_say_they_lack_it(vocabulary):
+    clause = demotion(understand("knife sets without block", vocabulary))
+    assert clause is not None
+    assert clause["bool"]["should"] == [{"match": {"title_tokens": {"query": "block", "operator": "and"}}}]
+    assert {"match_phrase": {"title_tokens": "without block"}} in clause["bool"]["must_not"]
+    assert {"match_phrase": {"title_tokens": "block free"}} in clause["bool"]["must_not"]
+    assert demotion(understand("knife sets", vocabulary)) is None
 
 
 @pytest.mark.parametrize("q", ["no show socks", "无线耳机", "the one for whom food is not enough", "without", "无需"])
