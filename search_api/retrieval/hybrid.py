@@ -81,17 +81,16 @@ def second_stage(rt: Runtime, req: SearchRequest, ranked: Ranked, retrieved: Ret
                  live: Loaded) -> tuple[Ranked, ranker.Reranked | None, str]:
     """The fused ranking re-ordered by the second-stage model, and how that went (`meta.ranker`).
 
-    Only for a relevance-ordered hybrid search with a model loaded and no personalisation (the
-    model never saw taste; see `ranker`). If Elasticsearch cannot give the candidates' features,
-    the fused order stands: a re-ranking is an improvement, never a reason to fail.
+    Only for a relevance-ordered hybrid search with a model loaded, fused as the model was trained.
+    A personalised search is re-ordered too, on its personalised legs (see `ranker`). If
+    Elasticsearch cannot give the candidates' features, the fused order stands: a re-ranking is an
+    improvement, never a reason to fail.
     """
     model = rt.ranker
     if model is None:
         return ranked, None, "off"
     if req.mode != Mode.HYBRID or req.sort != Sort.RELEVANCE:
         return ranked, None, "skipped: not a hybrid relevance search"
-    if retrieved.personal is not None:
-        return ranked, None, "skipped: personalised"
     s = rt.settings
     if not model.trained_for(str(req.fusion or s.fusion), s.semantic_weight if req.semantic_weight is None
                              else req.semantic_weight):

@@ -14,8 +14,10 @@ shipped model uses legs only. The rest of the list keeps its fused order below t
 The model file is JSON: format, the feature list it was trained on, the training data's
 fingerprint, its cross-validated scores and the weights (JSON, no pickle). A file that is missing, unreadable or
 built for other features is refused at load (logged once) and search keeps the fused order.
-Personalised searches keep the fused order too: the model was trained without taste, and taste
-must not be undone (nor amplified) by it.
+Personalised searches are re-ordered too, on their personalised legs (the brand boost is in the
+keyword score, the profile in the fused rank): on the ESCI personas skipping the model left a
+shopper with history a worse ranking than one without (nDCG@10 0.7672 → 0.7620, 6 judged-Irrelevant
+entrants), re-ordering kept their taste (brand lift 1.56×, nDCG@10 → 0.7747, 2 entrants).
 """
 
 from __future__ import annotations

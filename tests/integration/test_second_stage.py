@@ -75,3 +75,17 @@ def test_a_foreign_model_file_leaves_the_fused_order(sample_index, model, es, tm
     out = hybrid.search(rt, parse_search(args))
     assert out["meta"]["ranker"] == "off"
     assert [r["id"] for r in out["results"]] == [r["id"] for r in hybrid.search(plain, parse_search(args))["results"]]
+
+
+def test_a_personalised_search_is_reordered_on_its_personalised_legs(sample_index, model, es, tmp_path):
+    from search_api.http.app import create_app
+
+    rows = [json.loads(line) for line in sample_index.products.read_text(encoding="utf-8").splitlines()]
+    seen = [r["id"] for r in rows if r["category"][-1] == "孕妇枕" and r["status"] == "on_sale"][:10]
+    path = _model(tmp_path / "cos.json", {"cosine": 1.0})
+    client = create_app(runtime=Runtime(sample_index.settings.with_(ranker_model=path), embedder=model,
+                                        es=es)).test_client()
+    body = {"q": "pillow", "size": 10, "explain": True, "history": [{"product_id": pid} for pid in seen]}
+    out = client.post("/search", json=body).get_json()
+    assert out["meta"]["personalised"] is True and out["meta"]["ranker"] == "ok"
+    assert all("ranker" in r["explain"] for r in out["results"])
