@@ -5,8 +5,10 @@
     STORESEARCH_MODEL=use-multilingual-v3 .venv/bin/python bench/relevance.py --prefix esci-use
 
 Prints nDCG@10 (gains 3/2/1/0), Recall@100 and MRR for keyword, semantic and hybrid search over
-the 94 judged dev queries, through the live search path with the configured fusion (and the
-`--model` ranker, if given: trained on these same queries, so that row is in-sample). Needs ES_URL
+the 94 judged dev queries, through the live search path with the configured fusion and second
+stage: the shipped model (`STORESEARCH_RANKER_MODEL`, default) or `--model`. The shipped model
+was trained on these dev queries, so on them its rows are in-sample (`STORESEARCH_RANKER_MODEL=off`
+for the fused order; `--stages` for held-out numbers). Needs ES_URL
 (scripts/es-local start). `--encoder` overrides STORESEARCH_ENCODER for documents and queries
 alike (float32 ONNX shares torch's embedding cache: add `--no-cache` to encode the documents with
 it too).
@@ -162,7 +164,7 @@ def main() -> int:
     encoder = "numpy" if settings.model == MULTILINGUAL_MODEL else settings.encoder
     print(f"{'mode':<10} {'nDCG@10':>8} {'R@100':>7} {'MRR':>7} {'ms/query':>9}   (model {model.model_id}, encoder "
           f"{encoder}, fusion {settings.fusion} w={settings.semantic_weight:g}, "
-          f"ranker {'in-sample' if rt.ranker else 'off'}, understand {'on' if settings.understand else 'off'})")
+          f"ranker {rt.ranker.path.name if rt.ranker else 'off'}, understand {'on' if settings.understand else 'off'})")
     for scores, ms in score_modes(rt, judged, args.modes.split(",")):
         print(f"{scores.mode:<10} {scores.ndcg10:8.4f} {scores.recall100:7.4f} {scores.mrr:7.4f} {ms:9.1f}")
     if args.latency_prefix:

@@ -82,7 +82,9 @@ def second_stage(rt: Runtime, req: SearchRequest, ranked: Ranked, retrieved: Ret
     """The fused ranking re-ordered by the second-stage model, and how that went (`meta.ranker`).
 
     Only for a relevance-ordered hybrid search with a model loaded, fused as the model was trained.
-    A personalised search is re-ordered too, on its personalised legs (see `ranker`). If
+    A personalised search is re-ordered too, on its personalised legs (see `ranker`), unless its
+    taste came through the profile leg (a query the model cannot read): no feature sees that leg,
+    so re-ordering would undo the taste. If
     Elasticsearch cannot give the candidates' features, the fused order stands: a re-ranking is an
     improvement, never a reason to fail.
     """
@@ -91,6 +93,8 @@ def second_stage(rt: Runtime, req: SearchRequest, ranked: Ranked, retrieved: Ret
         return ranked, None, "off"
     if req.mode != Mode.HYBRID or req.sort != Sort.RELEVANCE:
         return ranked, None, "skipped: not a hybrid relevance search"
+    if retrieved.results.get("profile") is not None and retrieved.results["profile"].ids:
+        return ranked, None, "skipped: profile leg"
     s = rt.settings
     if not model.trained_for(str(req.fusion or s.fusion), s.semantic_weight if req.semantic_weight is None
                              else req.semantic_weight):

@@ -17,7 +17,9 @@ built for other features is refused at load (logged once) and search keeps the f
 Personalised searches are re-ordered too, on their personalised legs (the brand boost is in the
 keyword score, the profile in the fused rank): on the ESCI personas skipping the model left a
 shopper with history a worse ranking than one without (nDCG@10 0.7672 → 0.7620, 6 judged-Irrelevant
-entrants), re-ordering kept their taste (brand lift 1.56×, nDCG@10 → 0.7747, 2 entrants).
+entrants), re-ordering kept their taste (brand lift 1.56×, nDCG@10 → 0.7747, 2 entrants). A
+search whose taste came through the profile leg (a query the model cannot read) keeps its fused
+order: no feature sees that leg, and re-ordering undid the taste on the Chinese sample.
 """
 
 from __future__ import annotations

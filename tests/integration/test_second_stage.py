@@ -23,7 +23,7 @@ def _model(path, coef_of: dict[str, float], features=ranker.LEG_FEATURES):
 
 
 def test_fusion_is_chosen_per_request(sample_index, model, es):
-    rt = Runtime(sample_index.settings, embedder=model, es=es)
+    rt = Runtime(sample_index.settings.with_(ranker_model=None), embedder=model, es=es)
     linear = hybrid.search(rt, parse_search({"q": "memory foam pillow", "fusion": "linear", "size": 20}))
     rrf = hybrid.search(rt, parse_search({"q": "memory foam pillow", "fusion": "rrf", "semantic_weight": "2",
                                           "size": 20}))
@@ -51,12 +51,28 @@ def test_a_request_fusing_otherwise_keeps_its_fused_order(sample_index, model, e
     path.write_text(json.dumps({**json.loads(path.read_text()), "fusion": "rrf",
                                 "semantic_weight": sample_index.settings.semantic_weight}))
     rt = Runtime(sample_index.settings.with_(ranker_model=path), embedder=model, es=es)
-    plain = Runtime(sample_index.settings, embedder=model, es=es)
+    plain = Runtime(sample_index.settings.with_(ranker_model=None), embedder=model, es=es)
     args = {"q": "memory foam pillow", "size": 10, "fusion": "linear"}
     out = hybrid.search(rt, parse_search(args))
     assert out["meta"]["ranker"] == "skipped: another fusion"
     assert [r["id"] for r in out["results"]] == [r["id"] for r in hybrid.search(plain, parse_search(args))["results"]]
     assert hybrid.search(rt, parse_search({"q": "memory foam pillow"}))["meta"]["ranker"] == "ok"
+
+
+def test_the_shipped_model_is_chosen_by_name_and_reorders(sample_index, model, es):
+    from search_api.core.settings import SHIPPED_RANKER, ApiSettings
+
+    assert ApiSettings.from_env({}).ranker_model is None
+    assert ApiSettings.from_env({"STORESEARCH_RANKER_MODEL": "off"}).ranker_model is None
+    assert ApiSettings.from_env({"STORESEARCH_RANKER_MODEL": "shipped"}).ranker_model == SHIPPED_RANKER
+    rt = Runtime(sample_index.settings.with_(ranker_model=SHIPPED_RANKER), embedder=model, es=es)
+    assert rt.ranker is not None and rt.ranker.path.name == "ranker-esci.json"
+    args = {"q": "memory foam pillow", "size": 20}
+    out = hybrid.search(rt, parse_search(args))
+    off = hybrid.search(Runtime(sample_index.settings, embedder=model, es=es), parse_search(args))
+    assert out["meta"]["ranker"] == "ok" and off["meta"]["ranker"] == "off"
+    assert {r["id"] for r in out["results"]} <= {r["id"] for r in hybrid.search(rt, parse_search(
+        {**args, "size": 100}))["results"]}
 
 
 def test_a_model_needing_catalog_features_reads_them(sample_index, model, es, tmp_path):
@@ -70,7 +86,7 @@ def test_a_model_needing_catalog_features_reads_them(sample_index, model, es, tm
 def test_a_foreign_model_file_leaves_the_fused_order(sample_index, model, es, tmp_path):
     path = _model(tmp_path / "old.json", {}, features=("keyword_score", "gone"))
     rt = Runtime(sample_index.settings.with_(ranker_model=path), embedder=model, es=es)
-    plain = Runtime(sample_index.settings, embedder=model, es=es)
+    plain = Runtime(sample_index.settings.with_(ranker_model=None), embedder=model, es=es)
     args = {"q": "memory foam pillow", "size": 10}
     out = hybrid.search(rt, parse_search(args))
     assert out["meta"]["ranker"] == "off"
@@ -89,3 +105,6 @@ def test_a_personalised_search_is_reordered_on_its_personalised_legs(sample_inde
     out = client.post("/search", json=body).get_json()
     assert out["meta"]["personalised"] is True and out["meta"]["ranker"] == "ok"
     assert all("ranker" in r["explain"] for r in out["results"])
+    # a query the model cannot read: the taste comes through the profile leg, which no feature sees
+    chinese = client.post("/search", json={**body, "q": "抱枕"}).get_json()
+    assert chinese["meta"]["legs"].get("profile") == "ok" and chinese["meta"]["ranker"] == "skipped: profile leg"

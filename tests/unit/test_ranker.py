@@ -107,12 +107,9 @@ def test_a_model_is_refused_under_another_fusion_than_it_was_trained_over(tmp_pa
 
 
 def test_the_shipped_model_loads_for_the_default_fusion():
-    from pathlib import Path
-
-    from search_api.core.settings import ApiSettings
+    from search_api.core.settings import SHIPPED_RANKER, ApiSettings
 
     defaults = ApiSettings()
-    shipped = ranker.load(Path(__file__).resolve().parents[2] / "models" / "ranker-esci.json",
-                          (defaults.fusion, defaults.semantic_weight))
+    shipped = ranker.load(SHIPPED_RANKER, (defaults.fusion, defaults.semantic_weight))
     assert shipped is not None and shipped.features == ranker.LEG_FEATURES and not shipped.needs_catalog
     assert shipped.meta["cv"]["+ ranker (setting)"]["ndcg10"] > shipped.meta["cv"]["fusion (setting)"]["ndcg10"]
