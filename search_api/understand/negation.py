@@ -6,11 +6,11 @@ the words both legs search (like a price expression) and shown in `meta.understo
 filters, because "no straw" and "straw-free" titles name the very word they exclude. The keyword
 leg ranks titles that name it (and do not say they lack it) lower (`boosts.demotion`).
 
-Pure regular expressions over the normalised query. English: "without" or "w/o", to the end of
-the query or the next comma ("without mesh liner"). "no" and "not" are left alone: "no show socks"
-and "not enough gorman" are what shoppers want. Chinese: 不含 / 不带 / 不要 / 无需, to the next 的,
-space or punctuation ("不带盖的杯子" excludes 盖 and searches 杯子). 无 alone is left alone (无线 is
-"wireless").
+Pure regular expressions over the normalised query. English: "without" (or one edit from it:
+"withuot") or "w/o", to the end of the query or the next comma ("without mesh liner"). "no"
+and "not" are left alone: "no show socks" and "not enough gorman" are what shoppers want.
+Chinese: 不含 / 不带 / 不要 / 无需, to the next 的, space or punctuation ("不带盖的杯子" excludes 盖
+and searches 杯子). 无 alone is left alone (无线 is "wireless").
 """
 
 from __future__ import annotations
@@ -20,10 +20,28 @@ from dataclasses import dataclass
 
 _PUNCTUATION = ",，;；.。!！?？、"
 """Where an exclusion ends (besides the query's end; in Chinese also a space or 的)."""
-_PATTERNS = (
-    re.compile(rf"(?<![0-9a-z])(?:without|w/o)\s+(?P<what>[^{_PUNCTUATION}]+?)\s*(?=[{_PUNCTUATION}]|$)"),
-    re.compile(rf"(?:不含|不带|不要|无需)(?P<what>[^\s的{_PUNCTUATION}]+)(?:的)?"),
-)
+_WORD = re.compile(r"(?<![0-9a-z])[a-z/]+(?![0-9a-z])")
+_EXCLUDED = re.compile(rf"\s+(?P<what>[^{_PUNCTUATION}]+?)\s*(?=[{_PUNCTUATION}]|$)")
+"""What an English "without" excludes: the words up to the query's end or the next punctuation."""
+_CHINESE = re.compile(rf"(?:不含|不带|不要|无需)(?P<what>[^\s的{_PUNCTUATION}]+)(?:的)?")
+
+
+def _one_edit(word: str, target: str) -> bool:
+    """Whether `word` is `target` or one deletion, insertion, substitution or swap away from it."""
+    if word == target:
+        return True
+    if abs(len(word) - len(target)) > 1:
+        return False
+    i = 0
+    while i < min(len(word), len(target)) and word[i] == target[i]:
+        i += 1
+    return (word[i + 1:] == target[i + 1:] or word[i + 1:] == target[i:] or word[i:] == target[i + 1:]
+            or word[i + 1:i + 2] + word[i:i + 1] + word[i + 2:] == target[i:])
+
+
+def says_without(word: str) -> bool:
+    """"without", "w/o", or "without" misspelled by one edit ("withuot", "witout"): shoppers type fast."""
+    return word == "w/o" or (len(word) >= 6 and _one_edit(word, "without"))
 
 
 @dataclass(frozen=True)
@@ -40,12 +58,15 @@ class Exclusion:
 
 def find_exclusions(query: str) -> list[Exclusion]:
     """Every exclusion in the normalised `query`, in order (none overlap)."""
+    spans = []
+    for word in _WORD.finditer(query):
+        if says_without(word.group()) and (rest := _EXCLUDED.match(query, word.end())):
+            spans.append((word.start(), rest.end(), rest.group("what")))
+    spans += [(m.start(), m.end(), m.group("what")) for m in _CHINESE.finditer(query)]
     found: list[Exclusion] = []
-    for pattern in _PATTERNS:
-        for match in pattern.finditer(query):
-            if any(match.start() < e.end and e.start < match.end() for e in found):
-                continue
-            found.append(Exclusion(match.group(0).strip(), match.group("what").strip(), match.start(), match.end()))
+    for start, end, what in spans:
+        if not any(start < e.end and e.start < end for e in found):
+            found.append(Exclusion(query[start:end].strip(), what.strip(), start, end))
     return sorted(found, key=lambda e: e.start)
 
 

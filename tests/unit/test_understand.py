@@ -68,6 +68,8 @@ def test_a_query_that_is_only_a_price_word_is_still_searched(vocabulary):
     ("toddler water bottle without straw", ["straw"], "toddler water bottle"),
     ("mens bathing suits without mesh liner", ["mesh liner"], "mens bathing suits"),
     ("knife set w/o block", ["block"], "knife set"),
+    ("toddler water bottle withuot straw", ["straw"], "toddler water bottle"),  # one edit: a swap
+    ("knife set witout block", ["block"], "knife set"), ("knife set wihtout block", ["block"], "knife set"),
     ("hoodie under 50 without zipper", ["zipper"], "hoodie"),
     ("抱枕不含芯", ["芯"], "抱枕"), ("不带盖的保温杯", ["盖"], "保温杯"), ("四件套 不要印花", ["印花"], "四件套"),
 ])
@@ -88,7 +90,7 @@ def test_an_exclusion_demotes_titles_naming_it_unless_they_say_they_lack_it(voca
     assert demotion(understand("knife sets", vocabulary)) is None
 
 
-@pytest.mark.parametrize("q", ["no show socks", "无线耳机", "the one for whom food is not enough", "without", "无需"])
+@pytest.mark.parametrize("q", ["no show socks", "within reach", "withering heights", "无线耳机", "the one for whom food is not enough", "without", "无需"])
 def test_words_that_only_look_like_an_exclusion_are_searched_as_typed(vocabulary, q):
     u = understand(q, vocabulary)
     assert u.text == q and not [p for p in u.parts if p.kind == "exclude"]
