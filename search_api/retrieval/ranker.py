@@ -11,15 +11,12 @@ RRF 0.5 with query understanding, before exclusions were demoted): legs only 0.7
 and at 100k that request is ~17 ms p50 on a shared 2-core box against the model's ~1 ms, so the
 shipped model uses legs only. The rest of the list keeps its fused order below the re-ranked head.
 
-The model file is JSON: format, the feature list it was trained on, the training data's
-fingerprint, its cross-validated scores and the weights (JSON, no pickle). A file that is missing, unreadable or
-built for other features is refused at load (logged once) and search keeps the fused order.
-Personalised searches are re-ordered too, on their personalised legs (the brand boost is in the
-keyword score, the profile in the fused rank): on the ESCI personas skipping the model left a
-shopper with history a worse ranking than one without (nDCG@10 0.7672 → 0.7620, 6 judged-Irrelevant
-entrants), re-ordering kept their taste (brand lift 1.56×, nDCG@10 → 0.7747, 2 entrants). A
-search whose taste came through the profile leg (a query the model cannot read) keeps its fused
-order: no feature sees that leg, and re-ordering undid the taste on the Chinese sample.
+The model file is JSON (no pickle): format, features, training data's fingerprint, CV scores,
+fusion trained over, weights. A file missing, unreadable or for other features or another fusion
+is refused at load (logged) and search keeps the fused order. Personalised searches are re-ordered
+too, on their personalised legs: skipping them left a shopper with history a worse list than one
+without (ESCI personas nDCG@10 0.7672 → 0.7620; re-ordered 0.7747, brand lift 1.56×). A search
+whose taste came through the profile leg keeps its fused order: no feature sees that leg.
 """
 
 from __future__ import annotations
