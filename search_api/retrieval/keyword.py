@@ -34,13 +34,14 @@ TYPO_BOOST = 0.8
 """A corrected query scores below the query as typed: the shopper's own words come first."""
 
 SYNONYM_BOOST = 0.8
+"""A synonym variant ("sofa cover" for "couch cover") scores below the query as typed, like a
+correction: where the words are about as common, the shopper's own wording ranks first (a synonym
+far rarer than the typed word can still outrank it: BM25 weighs each word by its own rarity)."""
+
 DEMOTE = 0.85
 """Score factor of a product whose title names what the query excludes ("knife sets without block"
 → a set "with block"). ESCI dev's 19 exclusion queries (in-sample): hybrid nDCG@10 0.671 without
 demotion, 0.716 at 0.85–0.9, 0.698 at 0.5 (demoted relevant products fell out of the candidates)."""
-"""A synonym variant ("sofa cover" for "couch cover") scores below the query as typed, like a
-correction: where the words are about as common, the shopper's own wording ranks first (a synonym
-far rarer than the typed word can still outrank it: BM25 weighs each word by its own rarity)."""
 
 
 def _texts(q: str, fixed: str | None, synonyms: Sequence[str] = (),
