@@ -69,12 +69,17 @@ def count_legs(retrieved: Retrieved) -> None:
         metrics.leg_outcome(name, status.outcome)
 
 
+def request_fusion(req: SearchRequest, settings: ApiSettings) -> tuple[Fusion, float]:
+    """How a hybrid search fuses, and the semantic leg's weight: the request's, else the settings'."""
+    return (req.fusion or Fusion(settings.fusion),
+            settings.semantic_weight if req.semantic_weight is None else req.semantic_weight)
+
+
 def fused_ranking(req: SearchRequest, retrieved: Retrieved, settings: ApiSettings) -> Ranked:
     """The legs' results as one ranking (hybrid: the request's fusion, else the setting's)."""
-    semantic_weight = settings.semantic_weight if req.semantic_weight is None else req.semantic_weight
+    fusion, semantic_weight = request_fusion(req, settings)
     weights = {"keyword": 1.0, "semantic": semantic_weight, "profile": settings.personal_profile_weight}
-    return fuse(retrieved.results, req.mode, k=settings.rrf_k, weights=weights,
-                fusion=req.fusion or Fusion(settings.fusion))
+    return fuse(retrieved.results, req.mode, k=settings.rrf_k, weights=weights, fusion=fusion)
 
 
 def second_stage(rt: Runtime, req: SearchRequest, ranked: Ranked, retrieved: Retrieved,
@@ -84,20 +89,18 @@ def second_stage(rt: Runtime, req: SearchRequest, ranked: Ranked, retrieved: Ret
     Only for a relevance-ordered hybrid search with a model loaded, fused as the model was trained.
     A personalised search is re-ordered too, on its personalised legs (see `ranker`), unless its
     taste came through the profile leg (a query the model cannot read): no feature sees that leg,
-    so re-ordering would undo the taste. If
-    Elasticsearch cannot give the candidates' features, the fused order stands: a re-ranking is an
-    improvement, never a reason to fail.
+    so re-ordering would undo the taste. If Elasticsearch cannot give the candidates' features, the
+    fused order stands: a re-ranking is an improvement, never a reason to fail.
     """
     model = rt.ranker
     if model is None:
         return ranked, None, "off"
     if req.mode != Mode.HYBRID or req.sort != Sort.RELEVANCE:
         return ranked, None, "skipped: not a hybrid relevance search"
-    if retrieved.results.get("profile") is not None and retrieved.results["profile"].ids:
+    if (profile := retrieved.results.get("profile")) is not None and profile.ids:
         return ranked, None, "skipped: profile leg"
-    s = rt.settings
-    if not model.trained_for(str(req.fusion or s.fusion), s.semantic_weight if req.semantic_weight is None
-                             else req.semantic_weight):
+    fusion, semantic_weight = request_fusion(req, rt.settings)
+    if not model.trained_for(str(fusion), semantic_weight):
         return ranked, None, "skipped: another fusion"
     depth = rt.settings.ranker_depth
     head = [doc_id for doc_id, _ in ranked[:depth]]
@@ -165,5 +168,5 @@ def search(rt: Runtime, req: SearchRequest, *, zone: bool = False, landing: tupl
     return {"results": results, **facets,
             "meta": {**describe.meta(req, live.index, retrieved, page, took_ms, live.backend),
                      "rules": applied.describe(),
-                     "fusion": str(req.fusion or settings.fusion) if req.mode == Mode.HYBRID else None,
+                     "fusion": str(request_fusion(req, settings)[0]) if req.mode == Mode.HYBRID else None,
                      "ranker": ranker_state}}

@@ -101,11 +101,14 @@ def demotion(understanding: Understanding) -> dict[str, Any] | None:
     "knife sets without block" searches "knife sets"; a set whose title says "with block" is a
     match the shopper ruled out, so the keyword leg ranks it lower (`keyword.DEMOTE`).
     """
-    excluded = [p.value for p in understanding.parts if p.kind == "exclude" and analyzed(p.value).strip()]
-    if not excluded:
+    named: dict[str, str] = {}  # excluded value → its analysed words (none: nothing to look for)
+    for part in understanding.parts:
+        if part.kind == "exclude" and (words := analyzed(part.value)).strip():
+            named[part.value] = words
+    if not named:
         return None
-    return {"bool": {"should": [{"match": {"title_tokens": {"query": analyzed(what), "operator": "and"}}}
-                                for what in excluded],
+    lacking = [words for what in named for form in NEGATED if (words := analyzed(form.format(what))).strip()]
+    return {"bool": {"should": [{"match": {"title_tokens": {"query": words, "operator": "and"}}}
+                                for words in named.values()],
                      "minimum_should_match": 1,
-                     "must_not": [{"match_phrase": {"title_tokens": analyzed(form.format(what))}}
-                                  for what in excluded for form in NEGATED if analyzed(form.format(what)).strip()]}}
+                     "must_not": [{"match_phrase": {"title_tokens": words}} for words in lacking]}}
